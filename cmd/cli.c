@@ -481,9 +481,13 @@ kpod_cli_main(int argc, char **argv)
         if (g.version && cmd == NULL) {
             printf("kpod version %s\n", KPOD_VERSION);
             rc = 0;
-        } else if (g.help || cmd == NULL) {
-            kpod_cli_print_help(g.help ? stdout : stderr, cmd);
-            rc = g.help ? 0 : 125;
+        } else if (g.help) {
+            kpod_cli_print_help(stdout, cmd);
+            rc = 0;
+        } else if (cmd == NULL) {
+            kpod_cli_print_help(stderr, NULL);
+            kpod_err_usage(&err, "missing command 'kpod COMMAND'");
+            rc = report(err);
         } else if (i < argc) {
             char path[256];
             kpod_err_usage(&err, "unknown flag '%s' for 'kpod %s'", argv[i],
