@@ -39,18 +39,18 @@ void kpod_cgroup_limits_free(struct kpod_cgroup_limits *l);
 
 /* Figures read from one cgroup; fields the kernel does not offer are 0. */
 struct kpod_cgroup_stats {
-    uint64_t cpu_usage_ns;   /* total CPU time */
+    uint64_t cpu_usage_ns; /* total CPU time */
     uint64_t cpu_user_ns;
     uint64_t cpu_system_ns;
-    uint64_t memory_usage;   /* bytes, as the kernel counts it */
+    uint64_t memory_usage;       /* bytes, as the kernel counts it */
     uint64_t memory_working_set; /* usage minus inactive file (Kubernetes/podman) */
-    uint64_t memory_limit;   /* bytes; UINT64_MAX when unlimited */
+    uint64_t memory_limit;       /* bytes; UINT64_MAX when unlimited */
     uint64_t memory_cache;
     uint64_t memory_rss;
     uint64_t memory_swap;
-    uint64_t oom_kills;      /* memory.events oom_kill / memory.oom_control oom_kill */
+    uint64_t oom_kills; /* memory.events oom_kill / memory.oom_control oom_kill */
     uint64_t pids_current;
-    uint64_t pids_limit;     /* UINT64_MAX when unlimited */
+    uint64_t pids_limit; /* UINT64_MAX when unlimited */
     uint64_t blkio_read_bytes;
     uint64_t blkio_write_bytes;
 };
