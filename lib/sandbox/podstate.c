@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -243,8 +242,9 @@ kpod_pod_state_from_json(const json_t *j, struct kpod_err **err)
     return p;
 }
 
-uint64_t
-kpod_proc_start_time(pid_t pid)
+/* Reads field 3 (state) and 22 (start time) of /proc/PID/stat; 0 when it does not exist. */
+static uint64_t
+proc_stat(pid_t pid, char *ret_state)
 {
     if (pid <= 0)
         return 0;
@@ -259,22 +259,28 @@ kpod_proc_start_time(pid_t pid)
     buf[n] = '\0';
     /* comm may hold spaces and parentheses: fields resume after the last ')'. */
     char *p = strrchr(buf, ')');
-    if (p == NULL)
+    if (p == NULL || p[1] != ' ')
         return 0;
+    *ret_state = p[2];
     p++;
-    /* field 3 (state) is the first after ')'; start time is field 22 */
     for (int field = 2; field < 22 && p != NULL; field++)
         p = strchr(p + 1, ' ');
     return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
 }
 
+uint64_t
+kpod_proc_start_time(pid_t pid)
+{
+    char state;
+    return proc_stat(pid, &state);
+}
+
 bool
 kpod_proc_alive(pid_t pid, uint64_t start)
 {
-    if (pid <= 0)
+    char state = 0;
+    uint64_t now = proc_stat(pid, &state);
+    if (now == 0 || state == 'Z' || state == 'X')
         return false;
-    if (kill(pid, 0) < 0 && errno == ESRCH)
-        return false;
-    uint64_t now = kpod_proc_start_time(pid);
-    return now != 0 && (start == 0 || now == start);
+    return start == 0 || now == start;
 }

@@ -147,3 +147,50 @@ void kpod_undo_clear(struct kpod_undo *u);
 
 /* Fault injection for rollback tests: KPOD_FAIL_STEP=<name> makes kpod_fault(name) fail. */
 int kpod_fault(const char *step, struct kpod_err **err);
+
+/* ---- The pipeline (seed-semantics §1.4) and the pod lifecycle ---- */
+
+struct kpod_manifest;
+struct kpod_pod;
+struct kpod_pull_opts;
+
+struct kpod_play_opts {
+    const char *network;   /* NULL: the default network "kpod" */
+    const char *ip;        /* a static address, or NULL */
+    bool no_start;         /* --start=false: create, leave ready */
+    const char *log_level; /* for the monitor */
+    int64_t backoff_ms;    /* restart backoff base; 0: 10 s (KPOD_RESTART_BACKOFF_MS) */
+    uint64_t log_max_size; /* 0: 10 MiB */
+    unsigned log_max_files;
+    const struct kpod_pull_opts *pull;
+    bool quiet; /* no pull progress */
+};
+
+/* `kpod play` for one pod: create the sandbox (state dir, lock, state ready, pod cgroup) →
+ * network → infra (holder of the shared namespaces) → volumes, hosts files, rootfs → monitor →
+ * init containers, then app containers → running, persisted. Any failure undoes every step in
+ * reverse; KPOD_FAIL_STEP=<step> injects one (steps: state, cgroup, network, infra, volumes,
+ * images, rootfs, bundles, monitor, start). */
+int kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m,
+                      const struct kpod_pod *pod, const struct kpod_play_opts *o,
+                      struct kpod_pod_state **ret, struct kpod_err **err);
+
+/* Loads a pod and folds in what its monitor recorded (container pids, exits, restarts) and
+ * what the kernel says (a dead pid, or one reused: start time), without side effects. */
+struct kpod_pod_state *kpod_sandbox_fetch(struct kpod_store *s, const char *id,
+                                          struct kpod_err **err);
+
+/* Stop: the stop signal, the grace period (timeout < 0: terminationGracePeriodSeconds),
+ * SIGKILL; then the infra, the network; state stopped. A stopped pod is a success. */
+int kpod_sandbox_stop(struct kpod_ctx *ctx, const char *id, int timeout, bool force,
+                      struct kpod_err **err);
+/* Start a ready or stopped pod again (network, infra, monitor, containers). */
+int kpod_sandbox_start(struct kpod_ctx *ctx, const char *id, const char *log_level,
+                       struct kpod_err **err);
+/* Remove; a running pod needs force (then it is stopped first). Always cleans up everything
+ * recorded, even after kill -9 of kpod or the monitor. */
+int kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpod_err **err);
+/* Freeze (pause=true) or thaw the pod's cgroup. */
+int kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err);
+/* Sends sig to every running container's init. */
+int kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err);

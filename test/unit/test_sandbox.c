@@ -1,5 +1,6 @@
 /* Unit tests for lib/sandbox's state machine, persisted state, store and undo list. */
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
@@ -211,6 +212,12 @@ test_proc(void)
     uint64_t st = kpod_proc_start_time(getpid());
     ok(st > 0, "own start time");
     ok(kpod_proc_alive(getpid(), st), "alive with the right start time");
+    pid_t z = fork();
+    if (z == 0)
+        _exit(0);
+    usleep(50000);
+    ok(!kpod_proc_alive(z, 0), "a zombie is not alive");
+    waitpid(z, NULL, 0);
     ok(!kpod_proc_alive(getpid(), st + 1), "pid reuse detected by start time");
     ok(!kpod_proc_alive(0, 0), "pid 0 is not alive");
 }

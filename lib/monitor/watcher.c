@@ -1,0 +1,600 @@
+/* The per-pod monitor: parent of every container process of its pod. It owns their stdio and
+ * turns it into k8s-file logs, reaps exits (128+N for a signal, OOM kills noticed through the
+ * cgroup), applies the restart policy with Kubernetes' backoff, runs init containers to
+ * completion before the app containers, and answers start/stop/status on its control socket.
+ * Single-threaded: one epoll loop over the socket, signalfd(SIGCHLD), a timerfd and the pipes. */
+#include "monitor/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "container/container.h"
+#include "monitor/internal.h"
+
+#define MAX_BACKOFF_MS 300000
+#define BACKOFF_RESET_NS (600LL * 1000000000LL)
+#define READ_CHUNK 65536
+#define MAX_CLIENTS 16
+
+enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CLIENT, EV_OUT, EV_ERR };
+
+struct mctr {
+    const struct kpod_monitor_ctr *cfg;
+    struct kpod_oci_spec *spec;
+    struct kpod_logw *log;
+    int out, err; /* read ends (the pty master in out for a terminal), -1 when closed */
+    struct kpod_ctr_status st;
+    int64_t restart_at_ns; /* 0: none scheduled */
+    int64_t backoff_ms;
+    bool succeeded; /* an init container that exited 0 */
+    uint64_t oom_before;
+};
+
+struct mon {
+    struct kpod_monitor_config *cfg;
+    struct mctr *c;
+    size_t n;
+    int ep, lfd, sfd, tfd;
+    int start_client; /* waiting for the end of "start", -1 none */
+    int stop_clients[MAX_CLIENTS];
+    size_t nstop;
+    bool started, apps_launched, stopping, quit;
+    int64_t kill_at_ns;
+};
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static uint64_t
+evdata(enum ev_kind k, size_t i)
+{
+    return ((uint64_t)k << 32) | (uint64_t)i;
+}
+
+static int
+watch(struct mon *m, int fd, enum ev_kind k, size_t i)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = evdata(k, i)};
+    return epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+save_status(struct mctr *c)
+{
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (kpod_ctr_status_save(c->cfg->state_dir, &c->st, &e) < 0)
+        kpod_warn("container '%s': %s", c->cfg->name, e->msg);
+}
+
+static void
+reply(int fd, json_t *msg)
+{
+    _cleanup_free_ char *s = kpod_json_dumps(msg, false);
+    json_decref(msg);
+    if (send(fd, s, strlen(s), MSG_NOSIGNAL) < 0)
+        kpod_debug("reply: %m");
+    close(fd);
+}
+
+static json_t *
+error_reply(const struct kpod_err *e)
+{
+    return json_pack("{s:b, s:s, s:i}", "ok", 0, "error", e ? e->msg : "failed", "exit",
+                     e ? kpod_err_exit_code(e) : 125);
+}
+
+/* ---- container output ---- */
+
+static void
+close_stream(struct mon *m, int *fd)
+{
+    if (*fd < 0)
+        return;
+    epoll_ctl(m->ep, EPOLL_CTL_DEL, *fd, NULL);
+    close(*fd);
+    *fd = -1;
+}
+
+/* Reads what is there; returns false at EOF or error (the caller closes). */
+static bool
+pump(struct mctr *c, int fd, enum kpod_log_stream stream, bool drain)
+{
+    static char buf[READ_CHUNK];
+    do {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return true;
+        if (n <= 0)
+            return false; /* EOF, or EIO on a pty whose slave closed */
+        kpod_logw_write(c->log, stream, buf, (size_t)n, now_ns());
+    } while (drain);
+    return true;
+}
+
+/* ---- launching ---- */
+
+static int
+make_pipe(int p[2], struct kpod_err **err)
+{
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return kpod_err_sys(err, "create pipe");
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+static int
+launch(struct mon *m, size_t i, struct kpod_err **err)
+{
+    struct mctr *c = &m->c[i];
+    const struct kpod_monitor_ctr *k = c->cfg;
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    bool tty = c->spec->process != NULL && c->spec->process->terminal;
+    if (!tty && (make_pipe(outp, err) < 0 || make_pipe(errp, err) < 0))
+        return -1;
+    struct kpod_container_opts o = {
+        .id = k->id,
+        .bundle = k->bundle,
+        .spec = c->spec,
+        .state_dir = k->state_dir,
+        .stdio = {null, tty ? null : outp[1], tty ? null : errp[1]},
+        .console_socket = -1,
+        .cgroup_path = k->cgroup,
+    };
+    _cleanup_container_ struct kpod_container *kc = NULL;
+    int r = kpod_container_create(&o, &kc, err);
+    if (outp[1] >= 0)
+        close(outp[1]);
+    if (errp[1] >= 0)
+        close(errp[1]);
+    if (r == 0)
+        r = kpod_container_start(kc->fifo_path, err);
+    if (r < 0) {
+        close(outp[0]);
+        close(errp[0]);
+        if (kc != NULL && kc->console_fd >= 0)
+            close(kc->console_fd);
+        kpod_err_prefix(err, "container '%s'", k->name);
+        free(c->st.error);
+        c->st.error = xstrdup(err && *err ? (*err)->msg : "start failed");
+        snprintf(c->st.state, sizeof(c->st.state), "exited");
+        c->st.exit_code = err && *err ? kpod_err_exit_code(*err) : 125;
+        c->st.finished_ns = now_ns();
+        save_status(c);
+        return -1;
+    }
+    c->out = tty ? TAKE_FD(kc->console_fd) : outp[0];
+    c->err = tty ? -1 : errp[0];
+    if (tty)
+        fcntl(c->out, F_SETFL, O_NONBLOCK);
+    watch(m, c->out, EV_OUT, i);
+    if (c->err >= 0)
+        watch(m, c->err, EV_ERR, i);
+    c->st.pid = kc->pid;
+    c->st.starttime = kc->starttime;
+    c->st.started_ns = now_ns();
+    c->st.finished_ns = 0;
+    c->st.exit_code = -1;
+    c->st.oom_killed = false;
+    free(c->st.error);
+    c->st.error = NULL;
+    snprintf(c->st.state, sizeof(c->st.state), "running");
+    c->restart_at_ns = 0;
+    struct kpod_cgroup *cg = k->cgroup ? kpod_cgroup_open(k->cgroup, false, NULL) : NULL;
+    c->oom_before = 0;
+    if (cg != NULL)
+        kpod_cgroup_oom_count(cg, &c->oom_before, NULL);
+    kpod_cgroup_free(cg);
+    save_status(c);
+    kpod_info("container '%s' started, pid %d", k->name, (int)kc->pid);
+    return 0;
+}
+
+static void finish_start(struct mon *m, struct kpod_err *e);
+
+/* Runs the next init container, or when none is left, launches every app container. */
+static void
+advance(struct mon *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct mctr *c = &m->c[i];
+        if (!c->cfg->init || c->succeeded)
+            continue;
+        if (strcmp(c->st.state, "running") == 0 || c->restart_at_ns != 0)
+            return; /* still running, or waiting to be restarted */
+        _cleanup_err_ struct kpod_err *e = NULL;
+        if (launch(m, i, &e) < 0)
+            finish_start(m, e);
+        return;
+    }
+    if (m->apps_launched)
+        return;
+    m->apps_launched = true;
+    for (size_t i = 0; i < m->n; i++) {
+        if (m->c[i].cfg->init)
+            continue;
+        _cleanup_err_ struct kpod_err *e = NULL;
+        if (launch(m, i, &e) < 0) {
+            finish_start(m, e);
+            return;
+        }
+    }
+    finish_start(m, NULL);
+}
+
+static void
+finish_start(struct mon *m, struct kpod_err *e)
+{
+    if (m->start_client < 0)
+        return;
+    if (e != NULL) {
+        reply(m->start_client, error_reply(e));
+    } else {
+        json_t *ctrs = json_array();
+        for (size_t i = 0; i < m->n; i++)
+            json_array_append_new(ctrs, json_pack("{s:s, s:I}", "name", m->c[i].cfg->name, "pid",
+                                                  (json_int_t)m->c[i].st.pid));
+        reply(m->start_client, json_pack("{s:b, s:o}", "ok", 1, "containers", ctrs));
+    }
+    m->start_client = -1;
+}
+
+/* ---- exits and restarts ---- */
+
+static void
+arm_timer(struct mon *m)
+{
+    int64_t next = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->c[i].restart_at_ns && (!next || m->c[i].restart_at_ns < next))
+            next = m->c[i].restart_at_ns;
+    if (m->stopping && m->kill_at_ns && (!next || m->kill_at_ns < next))
+        next = m->kill_at_ns;
+    struct itimerspec its = {0};
+    if (next) {
+        its.it_value.tv_sec = next / 1000000000LL;
+        its.it_value.tv_nsec = next % 1000000000LL;
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(m->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static bool
+wants_restart(const struct mon *m, const struct mctr *c)
+{
+    if (m->stopping)
+        return false;
+    const char *p = m->cfg->restart_policy;
+    if (c->cfg->init) /* Kubernetes: a failed init container is retried unless Never */
+        return c->st.exit_code != 0 && strcmp(p, "Never") != 0;
+    if (strcmp(p, "Always") == 0)
+        return true;
+    return strcmp(p, "OnFailure") == 0 && c->st.exit_code != 0;
+}
+
+static void
+on_exit_status(struct mon *m, size_t i, int wstatus)
+{
+    struct mctr *c = &m->c[i];
+    if (c->out >= 0 && !pump(c, c->out, KPOD_LOG_STDOUT, true))
+        close_stream(m, &c->out);
+    if (c->err >= 0 && !pump(c, c->err, KPOD_LOG_STDERR, true))
+        close_stream(m, &c->err);
+    c->st.exit_code = kpod_container_exit_code(wstatus);
+    c->st.finished_ns = now_ns();
+    snprintf(c->st.state, sizeof(c->st.state), "exited");
+    struct kpod_cgroup *cg = c->cfg->cgroup ? kpod_cgroup_open(c->cfg->cgroup, false, NULL) : NULL;
+    uint64_t oom = 0;
+    if (cg != NULL && kpod_cgroup_oom_count(cg, &oom, NULL) == 0 && oom > c->oom_before)
+        c->st.oom_killed = true;
+    kpod_cgroup_free(cg);
+    kpod_info("container '%s' exited with %d%s", c->cfg->name, c->st.exit_code,
+              c->st.oom_killed ? " (OOM killed)" : "");
+    if (c->cfg->init && c->st.exit_code == 0)
+        c->succeeded = true;
+    if (wants_restart(m, c)) {
+        if (c->st.finished_ns - c->st.started_ns > BACKOFF_RESET_NS || c->backoff_ms == 0)
+            c->backoff_ms = m->cfg->backoff_ms;
+        c->restart_at_ns = c->st.finished_ns + c->backoff_ms * 1000000LL;
+        c->backoff_ms = c->backoff_ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : c->backoff_ms * 2;
+        snprintf(c->st.state, sizeof(c->st.state), "waiting");
+    }
+    save_status(c);
+    if (c->cfg->init && !m->stopping) {
+        if (c->succeeded) {
+            advance(m);
+        } else if (c->restart_at_ns == 0) {
+            _cleanup_err_ struct kpod_err *e = NULL;
+            kpod_err_msg(&e, "init container '%s' exited with code %d", c->cfg->name,
+                         c->st.exit_code);
+            finish_start(m, e);
+        }
+    }
+    arm_timer(m);
+}
+
+static size_t
+running_count(const struct mon *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        n += strcmp(m->c[i].st.state, "running") == 0;
+    return n;
+}
+
+static void
+maybe_finish_stop(struct mon *m)
+{
+    if (!m->stopping || running_count(m) > 0)
+        return;
+    for (size_t i = 0; i < m->nstop; i++)
+        reply(m->stop_clients[i], json_pack("{s:b}", "ok", 1));
+    m->nstop = 0;
+    m->quit = true;
+}
+
+static void
+reap(struct mon *m)
+{
+    struct signalfd_siginfo si;
+    while (read(m->sfd, &si, sizeof(si)) == sizeof(si))
+        ;
+    for (;;) {
+        int ws;
+        pid_t pid = waitpid(-1, &ws, WNOHANG);
+        if (pid <= 0)
+            break;
+        for (size_t i = 0; i < m->n; i++) {
+            if (m->c[i].st.pid == pid && strcmp(m->c[i].st.state, "running") == 0) {
+                on_exit_status(m, i, ws);
+                break;
+            }
+        }
+    }
+    maybe_finish_stop(m);
+}
+
+static void
+on_timer(struct mon *m)
+{
+    uint64_t ticks;
+    if (read(m->tfd, &ticks, sizeof(ticks)) < 0)
+        kpod_debug("timer: %m");
+    int64_t now = now_ns();
+    if (m->stopping && m->kill_at_ns && now >= m->kill_at_ns) {
+        for (size_t i = 0; i < m->n; i++) {
+            struct mctr *c = &m->c[i];
+            if (strcmp(c->st.state, "running") == 0)
+                kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup, SIGKILL, true,
+                                    NULL);
+        }
+        m->kill_at_ns = 0;
+    }
+    for (size_t i = 0; i < m->n && !m->stopping; i++) {
+        struct mctr *c = &m->c[i];
+        if (!c->restart_at_ns || c->restart_at_ns > now)
+            continue;
+        c->restart_at_ns = 0;
+        c->st.restart_count++;
+        _cleanup_err_ struct kpod_err *e = NULL;
+        if (launch(m, i, &e) < 0)
+            kpod_warn("restart '%s': %s", c->cfg->name, e->msg);
+    }
+    arm_timer(m);
+}
+
+/* ---- control socket ---- */
+
+static void
+op_stop(struct mon *m, int fd, const json_t *req)
+{
+    if (m->nstop == MAX_CLIENTS) {
+        reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "too many waiting clients"));
+        return;
+    }
+    m->stop_clients[m->nstop++] = fd;
+    if (!m->stopping) {
+        m->stopping = true;
+        long long timeout = kpod_json_int(req, "timeout", 30);
+        int sig = (int)kpod_json_int(req, "signal", SIGTERM);
+        for (size_t i = 0; i < m->n; i++) {
+            struct mctr *c = &m->c[i];
+            c->restart_at_ns = 0;
+            if (strcmp(c->st.state, "waiting") == 0) {
+                snprintf(c->st.state, sizeof(c->st.state), "exited");
+                save_status(c);
+            }
+            if (strcmp(c->st.state, "running") == 0)
+                kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup,
+                                    timeout == 0 ? SIGKILL : sig, false, NULL);
+        }
+        m->kill_at_ns = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
+        arm_timer(m);
+    }
+    finish_start(m, NULL);
+    maybe_finish_stop(m);
+}
+
+static void
+on_client(struct mon *m)
+{
+    int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    _cleanup_err_ struct kpod_err *e = NULL;
+    _cleanup_json_ json_t *req = n > 0 ? kpod_json_loadb(buf, (size_t)n, "request", &e) : NULL;
+    const char *op = kpod_json_str(req, "op");
+    if (op == NULL) {
+        reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "bad request"));
+    } else if (strcmp(op, "start") == 0) {
+        if (m->started || m->start_client >= 0) {
+            reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "already started"));
+            return;
+        }
+        m->started = true;
+        m->start_client = fd;
+        advance(m);
+    } else if (strcmp(op, "stop") == 0) {
+        op_stop(m, fd, req);
+    } else if (strcmp(op, "status") == 0) {
+        reply(fd, json_pack("{s:b, s:I, s:b}", "ok", 1, "running", (json_int_t)running_count(m),
+                            "stopping", m->stopping));
+    } else {
+        reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", "unknown op"));
+    }
+}
+
+/* ---- setup ---- */
+
+static int
+setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
+{
+    _cleanup_free_ char *cfgpath = xasprintf("%s/monitor.json", pod_dir);
+    _cleanup_json_ json_t *j = kpod_json_load_file(cfgpath, 1 << 20, err);
+    if (j == NULL || (m->cfg = kpod_monitor_config_from_json(j, err)) == NULL)
+        return -1;
+    m->n = m->cfg->nctrs;
+    m->c = xcalloc(m->n + 1, sizeof(*m->c));
+    for (size_t i = 0; i < m->n; i++) {
+        struct mctr *c = &m->c[i];
+        c->cfg = &m->cfg->ctrs[i];
+        c->out = c->err = -1;
+        c->st.exit_code = -1;
+        snprintf(c->st.state, sizeof(c->st.state), "created");
+        _cleanup_free_ char *spec = xasprintf("%s/config.json", c->cfg->bundle);
+        if ((c->spec = kpod_oci_spec_load_file(spec, err)) == NULL ||
+            kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0)
+            return -1;
+        c->log = kpod_logw_open(c->cfg->log_path, m->cfg->log_max_size, m->cfg->log_max_files,
+                                err);
+        if (c->log == NULL)
+            return -1;
+        save_status(c);
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGHUP, SIG_IGN);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    m->ep = epoll_create1(EPOLL_CLOEXEC);
+    m->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    m->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+    m->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    _cleanup_close_ int dirfd = open(pod_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct sockaddr_un sa;
+    kpod_monitor_sockaddr(dirfd, &sa);
+    unlink(sa.sun_path);
+    if (m->ep < 0 || m->sfd < 0 || m->tfd < 0 || m->lfd < 0 || dirfd < 0 ||
+        bind(m->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(m->lfd, 16) < 0)
+        return kpod_err_sys(err, "monitor socket in '%s'", pod_dir);
+    watch(m, m->lfd, EV_LISTEN, 0);
+    watch(m, m->sfd, EV_SIGNAL, 0);
+    watch(m, m->tfd, EV_TIMER, 0);
+    return 0;
+}
+
+static void
+teardown(struct mon *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct mctr *c = &m->c[i];
+        if (c->out >= 0)
+            close(c->out);
+        if (c->err >= 0)
+            close(c->err);
+        kpod_logw_close(c->log);
+        kpod_oci_spec_free(c->spec);
+        kpod_ctr_status_fini(&c->st);
+    }
+    free(m->c);
+    kpod_monitor_config_free(m->cfg);
+    if (m->lfd >= 0)
+        close(m->lfd);
+}
+
+static void
+dispatch(struct mon *m, uint64_t data)
+{
+    enum ev_kind k = (enum ev_kind)(data >> 32);
+    size_t i = (size_t)(data & 0xffffffffu);
+    switch (k) {
+    case EV_LISTEN:
+        on_client(m);
+        break;
+    case EV_SIGNAL:
+        reap(m);
+        break;
+    case EV_TIMER:
+        on_timer(m);
+        break;
+    case EV_OUT:
+        if (!pump(&m->c[i], m->c[i].out, KPOD_LOG_STDOUT, false))
+            close_stream(m, &m->c[i].out);
+        break;
+    case EV_ERR:
+        if (!pump(&m->c[i], m->c[i].err, KPOD_LOG_STDERR, false))
+            close_stream(m, &m->c[i].err);
+        break;
+    default:
+        break;
+    }
+}
+
+int
+kpod_monitor_run(const char *pod_dir, int ready_fd)
+{
+    struct mon m = {.ep = -1, .lfd = -1, .sfd = -1, .tfd = -1, .start_client = -1};
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (setup(&m, pod_dir, &e) < 0) {
+        kpod_log(KPOD_LOG_ERROR, "monitor: %s", e->msg);
+        teardown(&m);
+        return 1;
+    }
+    if (ready_fd >= 0) {
+        char msg[64];
+        int len = snprintf(msg, sizeof(msg), "%d %llu\n", (int)getpid(),
+                           kpod_container_proc_starttime(getpid()));
+        if (kpod_fs_write_all(ready_fd, msg, (size_t)len) < 0)
+            kpod_debug("ready: %m");
+        close(ready_fd);
+    }
+    kpod_info("monitor of pod '%s' ready", m.cfg->pod_name);
+    while (!m.quit) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(m.ep, evs, 16, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        for (int i = 0; i < n; i++)
+            dispatch(&m, evs[i].data.u64);
+    }
+    kpod_info("monitor of pod '%s' exits", m.cfg->pod_name);
+    teardown(&m);
+    return 0;
+}

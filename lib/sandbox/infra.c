@@ -1,0 +1,144 @@
+/* The infra process of a pod: it holds the namespaces the containers share (net through the
+ * pinned netns it joins, ipc, uts, and pid with shareProcessNamespace), like podman's pause
+ * container and Kata's VM. Double-forked and detached, so it outlives `kpod play`. */
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+
+static void __attribute__((noreturn))
+fail(int fd, const char *what)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(errno));
+    if (write(fd, msg, (size_t)n) < 0)
+        _exit(2);
+    _exit(1);
+}
+
+static void
+on_term(int sig)
+{
+    (void)sig;
+    _exit(0);
+}
+
+/* pid 1 of a shared pid namespace reaps what gets reparented to it. */
+static void __attribute__((noreturn))
+infra_main(void)
+{
+    struct sigaction sa = {.sa_handler = on_term};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, SIG_IGN);
+    prctl(PR_SET_NAME, "kpod-infra");
+    for (;;) {
+        pause();
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+    }
+}
+
+static void __attribute__((noreturn))
+child(const struct kpod_infra_args *a, int out)
+{
+    if (setsid() < 0)
+        fail(out, "setsid");
+    if (a->netns_path != NULL) {
+        int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+            fail(out, "join the pod network namespace");
+        close(fd);
+    }
+    int flags = (a->host_ipc ? 0 : CLONE_NEWIPC) | (a->host_uts ? 0 : CLONE_NEWUTS) |
+                (a->share_pid ? CLONE_NEWPID : 0);
+    if (flags && unshare(flags) < 0)
+        fail(out, "create namespaces");
+    if (!a->host_uts && a->hostname && sethostname(a->hostname, strlen(a->hostname)) < 0)
+        fail(out, "set the hostname");
+    pid_t pid = fork();
+    if (pid < 0)
+        fail(out, "fork");
+    if (pid == 0) {
+        struct sigaction sa = {.sa_handler = SIG_DFL};
+        sigaction(SIGCHLD, &sa, NULL);
+        int null = open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; fd++)
+            dup2(null, fd);
+        close(out);
+        infra_main();
+    }
+    char msg[32];
+    int n = snprintf(msg, sizeof(msg), "P%d", (int)pid);
+    if (write(out, msg, (size_t)n) < 0)
+        _exit(2);
+    _exit(0);
+}
+
+int
+kpod_infra_start(const struct kpod_infra_args *a, pid_t *ret_pid, uint64_t *ret_start,
+                 struct kpod_err **err)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return kpod_err_sys(err, "infra: create pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return kpod_err_sys(err, "infra: fork");
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        child(a, fds[1]);
+    }
+    close(fds[1]);
+    _cleanup_close_ int rfd = fds[0];
+    char msg[300] = "";
+    ssize_t n = kpod_fs_read_all(rfd, msg, sizeof(msg) - 1);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n <= 0)
+        return kpod_err_msg(err, "infra: the process died before it was ready");
+    msg[n] = '\0';
+    if (msg[0] == 'E')
+        return kpod_err_msg(err, "infra: %s", msg + 1);
+    pid_t infra = (pid_t)strtol(msg + 1, NULL, 10);
+    uint64_t start = kpod_proc_start_time(infra);
+    if (a->cgroup_path != NULL) {
+        struct kpod_cgroup *cg = kpod_cgroup_open(a->cgroup_path, true, err);
+        if (cg == NULL || kpod_cgroup_enter(cg, infra, err) < 0) {
+            kpod_cgroup_free(cg);
+            kpod_infra_stop(infra, start);
+            return kpod_err_prefix(err, "infra: cgroup");
+        }
+        kpod_cgroup_free(cg);
+    }
+    *ret_pid = infra;
+    *ret_start = start;
+    return 0;
+}
+
+void
+kpod_infra_stop(pid_t pid, uint64_t start)
+{
+    if (!kpod_proc_alive(pid, start))
+        return;
+    kill(pid, SIGKILL);
+    /* It is not our child: wait until it is gone (bounded). */
+    for (int i = 0; i < 200 && kpod_proc_alive(pid, start); i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}

@@ -1,0 +1,26 @@
+/* Shared between lib/sandbox's files; not for other modules. */
+#pragma once
+
+#include "sandbox/sandbox.h"
+
+/* The infra process: the holder of the pod's shared namespaces (Kata's VM, podman's pause).
+ * It joins netns_path (NULL: the caller's), unshares IPC and UTS (unless host_ipc / host_uts),
+ * and PID when share_pid, sets the hostname, enters cgroup_path and waits. */
+struct kpod_infra_args {
+    const char *netns_path;
+    bool host_ipc, host_uts, share_pid;
+    const char *hostname;
+    const char *cgroup_path;
+};
+int kpod_infra_start(const struct kpod_infra_args *a, pid_t *ret_pid, uint64_t *ret_start,
+                     struct kpod_err **err);
+/* Kills it (SIGKILL, checked against the start time); a gone process is fine. */
+void kpod_infra_stop(pid_t pid, uint64_t start);
+
+/* Paths of a pod. */
+char *kpod_sandbox_run_dir(const struct kpod_ctx *ctx, const char *id);
+char *kpod_sandbox_data_dir(const struct kpod_ctx *ctx, const char *id);
+/* Unmounts (lazily when busy) and forgets every mount recorded in p->mounts, newest first. */
+int kpod_sandbox_unmount_all(struct kpod_pod_state *p, struct kpod_err **err);
+/* Records a mount point (for rollback and rm -f after a crash). */
+void kpod_sandbox_track_mount(struct kpod_pod_state *p, const char *path);

@@ -1,0 +1,446 @@
+/* The pod lifecycle after play: fetch (side-effect free, with what the monitor recorded),
+ * start, stop(force), remove (always cleans up, also after kill -9 of kpod or the monitor),
+ * pause/unpause (freezer) and kill — each under the pod's lock, each persisted. */
+#include "sandbox/internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "container/container.h"
+#include "image/image.h"
+#include "monitor/monitor.h"
+#include "network/network.h"
+#include "spec/oci.h"
+
+static char *
+state_dir(struct kpod_store *s, const struct kpod_pod_state *p, const char *ctr)
+{
+    return xasprintf("%s/pods/%s/ctr/%s", s->runroot, p->id, ctr);
+}
+
+/* Folds a container's status.json into its state. */
+static void
+merge_status(struct kpod_store *s, const struct kpod_pod_state *p, struct kpod_ctr_state *c)
+{
+    _cleanup_free_ char *dir = state_dir(s, p, c->name);
+    struct kpod_ctr_status st;
+    struct kpod_err *e = NULL;
+    if (kpod_ctr_status_load(dir, &st, &e) < 0) {
+        kpod_err_free(&e);
+        return;
+    }
+    c->pid = st.pid;
+    c->pid_start = st.starttime;
+    c->exit_code = st.exit_code;
+    c->oom_killed = st.oom_killed;
+    c->restart_count = st.restart_count;
+    if (st.started_ns)
+        c->started_ns = st.started_ns;
+    c->finished_ns = st.finished_ns;
+    if (strcmp(st.state, "running") == 0)
+        c->state = kpod_proc_alive(st.pid, st.starttime) ? KPOD_STATE_RUNNING : KPOD_STATE_STOPPED;
+    else if (strcmp(st.state, "created") == 0)
+        c->state = KPOD_STATE_READY;
+    else
+        c->state = KPOD_STATE_STOPPED;
+    if (c->state == KPOD_STATE_RUNNING && p->state == KPOD_STATE_PAUSED)
+        c->state = KPOD_STATE_PAUSED;
+    if (c->extra == NULL)
+        c->extra = json_object();
+    json_object_set_new(c->extra, "waiting", json_boolean(strcmp(st.state, "waiting") == 0));
+    if (st.error != NULL)
+        json_object_set_new(c->extra, "error", json_string(st.error));
+    kpod_ctr_status_fini(&st);
+}
+
+struct kpod_pod_state *
+kpod_sandbox_fetch(struct kpod_store *s, const char *id, struct kpod_err **err)
+{
+    struct kpod_pod_state *p = kpod_store_load(s, id, err);
+    if (p == NULL)
+        return NULL;
+    for (size_t i = 0; i < p->nctrs; i++)
+        merge_status(s, p, &p->ctrs[i]);
+    return p;
+}
+
+int kpod_sandbox_monitor_start(struct kpod_store *s, struct kpod_pod_state *p,
+                               struct kpod_err **err);
+
+int
+kpod_sandbox_monitor_start(struct kpod_store *s, struct kpod_pod_state *p, struct kpod_err **err)
+{
+    _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
+    _cleanup_json_ json_t *req = json_pack("{s:s}", "op", "start");
+    _cleanup_json_ json_t *rep = kpod_monitor_call(dir, req, -1, err);
+    if (rep == NULL)
+        return -1;
+    if (!kpod_json_bool(rep, "ok", false)) {
+        int code = (int)kpod_json_int(rep, "exit", 125);
+        const char *msg = kpod_json_str(rep, "error");
+        return kpod_err_set(err,
+                            code == 127   ? KPOD_ERR_NOTFOUND
+                            : code == 126 ? KPOD_ERR_INVOKE
+                                          : KPOD_ERR_INTERNAL,
+                            0, "%s", msg ? msg : "start failed");
+    }
+    for (size_t i = 0; i < p->nctrs; i++)
+        merge_status(s, p, &p->ctrs[i]);
+    return 0;
+}
+
+/* Loads a pod under its exclusive lock. */
+static struct kpod_pod_state *
+lock_and_load(struct kpod_store *s, const char *id, int *ret_lock, struct kpod_err **err)
+{
+    int lock = kpod_store_lock_pod(s, id, KPOD_LOCK_EXCLUSIVE, err);
+    if (lock < 0)
+        return NULL;
+    struct kpod_pod_state *p = kpod_sandbox_fetch(s, id, err);
+    if (p == NULL) {
+        kpod_lock_release(lock);
+        return NULL;
+    }
+    *ret_lock = lock;
+    return p;
+}
+
+static void
+stop_monitor(struct kpod_pod_state *p)
+{
+    if (!kpod_proc_alive(p->monitor_pid, p->monitor_start))
+        return;
+    kill(p->monitor_pid, SIGKILL);
+    for (int i = 0; i < 200 && kpod_proc_alive(p->monitor_pid, p->monitor_start); i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int
+teardown_network(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_err **err)
+{
+    if (p->network == NULL)
+        return 0;
+    struct kpod_net_result *r = kpod_net_result_from_json(p->network, err);
+    if (r == NULL)
+        return -1;
+    int rc = kpod_net_teardown(ctx, r, err);
+    kpod_net_result_free(r);
+    return rc;
+}
+
+/* Stops every container: through the monitor (which then exits), or — when it is gone — by
+ * signalling the processes and killing the rest through their cgroups. */
+static int
+stop_containers(struct kpod_store *s, struct kpod_pod_state *p, int timeout,
+                struct kpod_err **err)
+{
+    _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
+    if (kpod_proc_alive(p->monitor_pid, p->monitor_start)) {
+        _cleanup_json_ json_t *req = json_pack("{s:s, s:i}", "op", "stop", "timeout", timeout);
+        struct kpod_err *e = NULL;
+        _cleanup_json_ json_t *rep = kpod_monitor_call(dir, req, (timeout + 10) * 1000, &e);
+        if (rep != NULL && kpod_json_bool(rep, "ok", false)) {
+            for (int i = 0; i < 400 && kpod_proc_alive(p->monitor_pid, p->monitor_start); i++) {
+                struct timespec ts = {0, 5000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        kpod_err_free(&e);
+    }
+    stop_monitor(p);
+    int rc = 0;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        struct kpod_ctr_state *c = &p->ctrs[i];
+        merge_status(s, p, c);
+        if (kpod_proc_alive(c->pid, c->pid_start) &&
+            kpod_container_stop(c->pid, c->pid_start, c->cgroup, SIGTERM, timeout, err) < 0)
+            rc = -1;
+        c->state = KPOD_STATE_STOPPED;
+    }
+    return rc;
+}
+
+int
+kpod_sandbox_stop(struct kpod_ctx *ctx, const char *id, int timeout, bool force,
+                  struct kpod_err **err)
+{
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    _cleanup_lock_ int lock = -1;
+    struct kpod_pod_state *p = lock_and_load(&s, id, &lock, err);
+    int rc = 0;
+    if (p == NULL) {
+        rc = -1;
+    } else if (p->state != KPOD_STATE_STOPPED) {
+        if (p->state == KPOD_STATE_PAUSED) {
+            struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, NULL);
+            if (cg != NULL)
+                kpod_cgroup_freeze(cg, false, NULL);
+            kpod_cgroup_free(cg);
+        }
+        if (timeout < 0)
+            timeout = (int)kpod_json_int(p->extra, "grace_seconds", 30);
+        rc = stop_containers(&s, p, timeout, err);
+        if (rc < 0 && force)
+            kpod_err_free(err), rc = 0;
+        kpod_infra_stop(p->infra_pid, p->infra_start);
+        struct kpod_err *ne = NULL;
+        if (teardown_network(ctx, p, &ne) < 0 && !force && rc == 0)
+            kpod_err_move(err, &ne), rc = -1;
+        kpod_err_free(&ne);
+        p->state = KPOD_STATE_STOPPED;
+        if (kpod_store_save(&s, p, rc < 0 ? NULL : err) < 0)
+            rc = -1;
+    }
+    kpod_pod_state_free(p);
+    kpod_store_fini(&s);
+    return rc < 0 ? kpod_err_prefix(err, "stop pod '%s'", id) : 0;
+}
+
+/* After a stop: the network again, with the same address and ports. */
+static int
+setup_network_again(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_err **err)
+{
+    if (p->network == NULL)
+        return 0;
+    struct kpod_net_result *old = kpod_net_result_from_json(p->network, err);
+    if (old == NULL)
+        return -1;
+    struct kpod_net_setup_args a = {
+        .pod_id = p->id,
+        .pod_name = p->name,
+        .network = old->network,
+        .ip = old->ip && *old->ip ? old->ip : NULL,
+        .ports = old->ports,
+        .n_ports = old->n_ports,
+    };
+    struct kpod_net_result *r = kpod_net_setup(ctx, &a, err);
+    kpod_net_result_free(old);
+    if (r == NULL)
+        return -1;
+    json_decref(p->network);
+    p->network = kpod_net_result_to_json(r);
+    free(p->netns);
+    p->netns = xstrdup(r->netns_path);
+    kpod_net_result_free(r);
+    return 0;
+}
+
+/* A new infra process means new /proc/PID/ns paths in every bundle. */
+static int
+repoint_bundles(struct kpod_pod_state *p, struct kpod_err **err)
+{
+    static const char *const kinds[] = {"ipc", "uts", "pid"};
+    for (size_t i = 0; i < p->nctrs; i++) {
+        _cleanup_free_ char *cfg = xasprintf("%s/config.json", p->ctrs[i].bundle);
+        struct kpod_oci_spec *spec = kpod_oci_spec_load_file(cfg, err);
+        if (spec == NULL)
+            return -1;
+        for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+            const struct kpod_oci_namespace *ns = kpod_oci_spec_find_namespace(spec, kinds[k]);
+            if (ns == NULL || ns->path == NULL || !kpod_str_has_prefix(ns->path, "/proc/"))
+                continue;
+            _cleanup_free_ char *path = xasprintf("/proc/%d/ns/%s", (int)p->infra_pid, kinds[k]);
+            kpod_oci_spec_set_namespace(spec, kinds[k], path);
+        }
+        if (p->netns != NULL && kpod_oci_spec_find_namespace(spec, "network") != NULL)
+            kpod_oci_spec_set_namespace(spec, "network", p->netns);
+        int rc = kpod_oci_spec_save_file(spec, cfg, err);
+        kpod_oci_spec_free(spec);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+restart_sandbox(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p,
+                const char *log_level, struct kpod_err **err)
+{
+    if (setup_network_again(ctx, p, err) < 0)
+        return -1;
+    _cleanup_free_ char *cg = xasprintf("%s/infra", p->cgroup);
+    struct kpod_infra_args a = {
+        .netns_path = p->netns,
+        .host_ipc = kpod_json_bool(p->extra, "host_ipc", false),
+        .host_uts = kpod_json_bool(p->extra, "host_network", false),
+        .share_pid = kpod_json_bool(p->extra, "share_pid", false),
+        .hostname = kpod_json_str(p->extra, "hostname"),
+        .cgroup_path = cg,
+    };
+    if (kpod_infra_start(&a, &p->infra_pid, &p->infra_start, err) < 0)
+        return -1;
+    _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
+    unsigned long long start = 0;
+    if (repoint_bundles(p, err) < 0 ||
+        kpod_monitor_spawn(ctx->self, dir, log_level ? log_level : "info", &p->monitor_pid,
+                           &start, err) < 0)
+        return -1;
+    p->monitor_start = start;
+    return 0;
+}
+
+int
+kpod_sandbox_start(struct kpod_ctx *ctx, const char *id, const char *log_level,
+                   struct kpod_err **err)
+{
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    _cleanup_lock_ int lock = -1;
+    struct kpod_pod_state *p = lock_and_load(&s, id, &lock, err);
+    int rc = -1;
+    if (p == NULL)
+        goto done;
+    if (p->state == KPOD_STATE_RUNNING) {
+        rc = 0; /* podman: starting a running pod is fine */
+        goto done;
+    }
+    if (kpod_state_transition(p->state, p->state, KPOD_STATE_RUNNING, "pod", err) < 0)
+        goto done;
+    if (p->state == KPOD_STATE_STOPPED && restart_sandbox(ctx, &s, p, log_level, err) < 0) {
+        struct kpod_err *ignored = NULL;
+        stop_containers(&s, p, 0, &ignored);
+        kpod_infra_stop(p->infra_pid, p->infra_start);
+        teardown_network(ctx, p, &ignored);
+        kpod_err_free(&ignored);
+        goto done;
+    }
+    if (kpod_sandbox_monitor_start(&s, p, err) < 0)
+        goto done;
+    p->state = KPOD_STATE_RUNNING;
+    rc = kpod_store_save(&s, p, err);
+done:
+    kpod_pod_state_free(p);
+    kpod_store_fini(&s);
+    return rc < 0 ? kpod_err_prefix(err, "start pod '%s'", id) : 0;
+}
+
+/* Removes everything the state records, continuing past failures; the first is returned. */
+static int
+destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p,
+        struct kpod_err **err)
+{
+    struct kpod_err *e = NULL;
+    stop_monitor(p);
+    if (p->cgroup != NULL && kpod_cgroup_destroy_path(p->cgroup, &e) < 0)
+        kpod_err_move(err, &e);
+    kpod_infra_stop(p->infra_pid, p->infra_start);
+    if (kpod_sandbox_unmount_all(p, &e) < 0)
+        kpod_err_move(err, &e);
+    if (teardown_network(ctx, p, &e) < 0)
+        kpod_err_move(err, &e);
+    for (size_t i = 0; i < p->nctrs; i++)
+        if (p->ctrs[i].image && kpod_image_release(ctx->root, p->ctrs[i].image, p->ctrs[i].id, &e) < 0)
+            kpod_err_free(&e);
+    _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, p->id);
+    if (kpod_fs_rm_rf(data, &e) < 0)
+        kpod_err_move(err, &e);
+    if (kpod_store_remove(s, p->id, p->name, &e) < 0)
+        kpod_err_move(err, &e);
+    kpod_err_free(&e);
+    return err && *err ? -1 : 0;
+}
+
+int
+kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpod_err **err)
+{
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    _cleanup_lock_ int lock = -1;
+    struct kpod_pod_state *p = lock_and_load(&s, id, &lock, err);
+    int rc = -1;
+    if (p == NULL) {
+        /* a pod directory without a readable state: remove what is there */
+        if (force && lock >= 0) {
+            kpod_err_free(err);
+            _cleanup_free_ char *dir = kpod_store_pod_dir(&s, id);
+            rc = kpod_fs_rm_rf(dir, err);
+        }
+        goto done;
+    }
+    bool live = p->state == KPOD_STATE_RUNNING || p->state == KPOD_STATE_PAUSED;
+    if (live && !force) {
+        kpod_err_msg(err, "pod '%s' is %s: stop it first, or use --force", p->name,
+                     kpod_state_name(p->state));
+        goto done;
+    }
+    if (live) {
+        struct kpod_err *ignored = NULL;
+        if (p->state == KPOD_STATE_PAUSED) {
+            struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, NULL);
+            if (cg != NULL)
+                kpod_cgroup_freeze(cg, false, NULL);
+            kpod_cgroup_free(cg);
+        }
+        stop_containers(&s, p, 0, &ignored);
+        kpod_err_free(&ignored);
+    }
+    rc = destroy(ctx, &s, p, err);
+done:
+    kpod_pod_state_free(p);
+    kpod_store_fini(&s);
+    return rc < 0 ? kpod_err_prefix(err, "remove pod '%s'", id) : 0;
+}
+
+int
+kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err)
+{
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    _cleanup_lock_ int lock = -1;
+    struct kpod_pod_state *p = lock_and_load(&s, id, &lock, err);
+    int rc = -1;
+    enum kpod_state from = pause ? KPOD_STATE_RUNNING : KPOD_STATE_PAUSED;
+    enum kpod_state to = pause ? KPOD_STATE_PAUSED : KPOD_STATE_RUNNING;
+    if (p == NULL || kpod_state_transition(p->state, from, to, "pod", err) < 0)
+        goto done;
+    struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, err);
+    rc = cg == NULL ? -1 : kpod_cgroup_freeze(cg, pause, err);
+    kpod_cgroup_free(cg);
+    if (rc == 0) {
+        p->state = to;
+        rc = kpod_store_save(&s, p, err);
+    }
+done:
+    kpod_pod_state_free(p);
+    kpod_store_fini(&s);
+    return rc < 0 ? kpod_err_prefix(err, "%s pod '%s'", pause ? "pause" : "unpause", id) : 0;
+}
+
+int
+kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err)
+{
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    _cleanup_lock_ int lock = kpod_store_lock_pod(&s, id, KPOD_LOCK_SHARED, err);
+    struct kpod_pod_state *p = lock < 0 ? NULL : kpod_sandbox_fetch(&s, id, err);
+    int rc = -1;
+    if (p == NULL)
+        goto done;
+    if (p->state != KPOD_STATE_RUNNING && p->state != KPOD_STATE_READY) {
+        kpod_err_invoke(err, "pod '%s' is %s", p->name, kpod_state_name(p->state));
+        goto done;
+    }
+    rc = 0;
+    for (size_t i = 0; i < p->nctrs && rc == 0; i++) {
+        struct kpod_ctr_state *c = &p->ctrs[i];
+        if (c->state == KPOD_STATE_RUNNING)
+            rc = kpod_container_kill(c->pid, c->pid_start, c->cgroup, sig, false, err);
+    }
+done:
+    kpod_pod_state_free(p);
+    kpod_store_fini(&s);
+    return rc < 0 ? kpod_err_prefix(err, "kill pod '%s'", id) : 0;
+}
