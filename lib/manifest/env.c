@@ -206,8 +206,8 @@ kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod_pod
         } else if (e->source == KPOD_ENV_RESOURCE) {
             v = resource_value(pod, c, e, rt);
         } else {
-            enum kpod_keyset_kind k = e->source == KPOD_ENV_SECRET_KEY ? KPOD_KEYSET_SECRET
-                                                                       : KPOD_KEYSET_CONFIGMAP;
+            enum kpod_keyset_kind k =
+                e->source == KPOD_ENV_SECRET_KEY ? KPOD_KEYSET_SECRET : KPOD_KEYSET_CONFIGMAP;
             const struct kpod_keyset *ks = kpod_manifest_find_keyset(m, k, e->ref_name);
             const char *val = ks ? kv_get(&ks->data, e->ref_key) : NULL;
             if (val == NULL && e->optional)

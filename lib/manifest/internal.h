@@ -9,11 +9,12 @@
 /* Arena: every string and array of a manifest lives here; one free releases them all. */
 struct kpod_arena *arena_new(void);
 void arena_free(struct kpod_arena *a);
-void *arena_alloc(struct kpod_arena *a, size_t n);                 /* zeroed */
+void *arena_alloc(struct kpod_arena *a, size_t n);                  /* zeroed */
 void *arena_array(struct kpod_arena *a, size_t nmemb, size_t size); /* zeroed, checked */
 char *arena_strdup(struct kpod_arena *a, const char *s);
 char *arena_strndup(struct kpod_arena *a, const char *s, size_t n);
-char *arena_printf(struct kpod_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_printf(struct kpod_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Walking one loaded YAML document. */
 struct yctx {
@@ -54,11 +55,13 @@ struct field {
 
 /* Position and path helpers. */
 struct kpod_pos y_pos(struct yctx *y, yaml_node_t *n);
-int y_err(struct yctx *y, yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int y_err(struct yctx *y, yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Error naming a child key of the current path (for "required"). */
 int y_err_key(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void y_warn(struct yctx *y, yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void y_warn(struct yctx *y, yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void y_warn_key(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void warn_at(char ***warnings, const struct kpod_pos *pos, const char *fmt, ...)

@@ -10,12 +10,12 @@
 #include "util/util.h"
 
 /* Limits on untrusted input. */
-#define KPOD_MANIFEST_MAX_SIZE (8u << 20)   /* bytes per file */
-#define KPOD_MANIFEST_MAX_DEPTH 64          /* nesting of mappings and sequences */
-#define KPOD_MANIFEST_MAX_NODES 200000      /* nodes per document */
-#define KPOD_MANIFEST_MAX_VISITS 400000     /* nodes visited per document, aliases expanded */
-#define KPOD_MANIFEST_MAX_DOCUMENTS 1000    /* documents per input */
-#define KPOD_MANIFEST_MAX_PODS 256          /* pods per manifest */
+#define KPOD_MANIFEST_MAX_SIZE (8u << 20) /* bytes per file */
+#define KPOD_MANIFEST_MAX_DEPTH 64        /* nesting of mappings and sequences */
+#define KPOD_MANIFEST_MAX_NODES 200000    /* nodes per document */
+#define KPOD_MANIFEST_MAX_VISITS 400000   /* nodes visited per document, aliases expanded */
+#define KPOD_MANIFEST_MAX_DOCUMENTS 1000  /* documents per input */
+#define KPOD_MANIFEST_MAX_PODS 256        /* pods per manifest */
 
 /* Where a value came from, for errors found after parsing. */
 struct kpod_pos {
@@ -77,10 +77,10 @@ struct kpod_env_var {
     char *ref_name; /* ConfigMap/Secret name */
     char *ref_key;  /* key in it */
     bool optional;
-    char *field_path;     /* fieldRef.fieldPath */
-    char *resource;       /* resourceFieldRef.resource */
-    char *resource_ctr;   /* resourceFieldRef.containerName (NULL: this container) */
-    long long divisor;    /* in the resource's unit: millicores for cpu, bytes otherwise */
+    char *field_path;   /* fieldRef.fieldPath */
+    char *resource;     /* resourceFieldRef.resource */
+    char *resource_ctr; /* resourceFieldRef.containerName (NULL: this container) */
+    long long divisor;  /* in the resource's unit: millicores for cpu, bytes otherwise */
     struct kpod_pos pos;
 };
 
@@ -154,8 +154,8 @@ struct kpod_container {
     char *name;
     char *image;
     enum kpod_pull_policy pull_policy;
-    bool init;               /* from initContainers */
-    char **command, **args;  /* NULL when absent or empty (Kubernetes treats both the same) */
+    bool init;              /* from initContainers */
+    char **command, **args; /* NULL when absent or empty (Kubernetes treats both the same) */
     char *working_dir;
     struct kpod_env_var *env;
     size_t n_env;
@@ -204,16 +204,16 @@ struct kpod_volume {
     char *name;
     enum kpod_volume_type type;
     /* emptyDir */
-    bool memory;                  /* medium: Memory */
-    long long size_limit;         /* bytes, KPOD_UNSET when absent */
+    bool memory;          /* medium: Memory */
+    long long size_limit; /* bytes, KPOD_UNSET when absent */
     /* hostPath */
     char *path;
     enum kpod_hostpath_type hostpath_type;
     /* configMap / secret */
-    char *source;                 /* ConfigMap name or secretName */
+    char *source; /* ConfigMap name or secretName */
     struct kpod_key_to_path *items;
     size_t n_items;
-    int default_mode;             /* 0644 unless set */
+    int default_mode; /* 0644 unless set */
     bool optional;
     /* persistentVolumeClaim */
     char *claim;
@@ -234,9 +234,9 @@ struct kpod_host_alias {
 
 struct kpod_pod {
     char *name;
-    char *namespace;     /* "default" when absent */
-    char *kind;          /* the kind it came from: Pod, Deployment, Job, DaemonSet */
-    char *owner_name;    /* metadata.name of the Deployment/Job/DaemonSet */
+    char *namespace;  /* "default" when absent */
+    char *kind;       /* the kind it came from: Pod, Deployment, Job, DaemonSet */
+    char *owner_name; /* metadata.name of the Deployment/Job/DaemonSet */
     struct kpod_kvlist labels, annotations;
     struct kpod_container *containers; /* init containers first, in order */
     size_t n_containers, n_init;
@@ -295,8 +295,8 @@ struct kpod_env_runtime {
     const char *pod_ip;
     const char *host_ip;
     const char *node_name;
-    long long node_cpu_milli;  /* for limits.cpu without a limit; 0: unknown */
-    long long node_mem_bytes;  /* for limits.memory without a limit; 0: unknown */
+    long long node_cpu_milli; /* for limits.cpu without a limit; 0: unknown */
+    long long node_mem_bytes; /* for limits.memory without a limit; 0: unknown */
 };
 
 /* The container's environment in Kubernetes order and precedence: envFrom sources in order,

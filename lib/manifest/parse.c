@@ -25,8 +25,7 @@ yaml_error(const char *name, yaml_parser_t *p, struct kpod_err **err)
     if (p->context != NULL)
         return kpod_err_input(err, "%s:%zu:%zu: %s %s", name, mark->line + 1, mark->column + 1,
                               problem, p->context);
-    return kpod_err_input(err, "%s:%zu:%zu: %s", name, mark->line + 1, mark->column + 1,
-                          problem);
+    return kpod_err_input(err, "%s:%zu:%zu: %s", name, mark->line + 1, mark->column + 1, problem);
 }
 
 /* Anchors of one document and how many nodes each expands to, for the alias budget. */
@@ -34,7 +33,7 @@ struct anchors {
     struct anchor {
         char *name;
         size_t size;
-    } *slots;
+    } * slots;
     size_t cap, n;
 };
 
@@ -116,12 +115,12 @@ prepass_event(struct prepass *pp, yaml_event_t *ev, const char *name, struct kpo
     switch (ev->type) {
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
-        anchor = (const char *)(ev->type == YAML_SEQUENCE_START_EVENT
-                                    ? ev->data.sequence_start.anchor
-                                    : ev->data.mapping_start.anchor);
+        anchor =
+            (const char *)(ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+                                                                 : ev->data.mapping_start.anchor);
         if (pp->depth >= KPOD_MANIFEST_MAX_DEPTH)
-            return kpod_err_input(err, "%s:%zu:%zu: nesting deeper than %d levels", name, line,
-                                  col, KPOD_MANIFEST_MAX_DEPTH);
+            return kpod_err_input(err, "%s:%zu:%zu: nesting deeper than %d levels", name, line, col,
+                                  KPOD_MANIFEST_MAX_DEPTH);
         pp->stack[pp->depth++] = (struct open){anchor ? xstrdup(anchor) : NULL, pp->expanded};
         pp->nodes++, pp->expanded++;
         break;
@@ -153,8 +152,8 @@ prepass_event(struct prepass *pp, yaml_event_t *ev, const char *name, struct kpo
         break;
     }
     if (pp->nodes > KPOD_MANIFEST_MAX_NODES)
-        return kpod_err_input(err, "%s:%zu:%zu: document has more than %d nodes", name, line,
-                              col, KPOD_MANIFEST_MAX_NODES);
+        return kpod_err_input(err, "%s:%zu:%zu: document has more than %d nodes", name, line, col,
+                              KPOD_MANIFEST_MAX_NODES);
     return 0;
 }
 
@@ -308,12 +307,23 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
         return spec ? -1 : y_err_key(y, obj, "spec", "required");
     if (tmpl == NULL || y_is_null(tmpl))
         return y_err_key(y, obj, "spec.template", "required");
-    static const char *const known[] = {"template", "replicas", "selector", "strategy",
-                                        "minReadySeconds", "revisionHistoryLimit", "paused",
-                                        "progressDeadlineSeconds", "completions", "parallelism",
-                                        "backoffLimit", "activeDeadlineSeconds",
-                                        "ttlSecondsAfterFinished", "updateStrategy",
-                                        "serviceName", "podManagementPolicy", NULL};
+    static const char *const known[] = {"template",
+                                        "replicas",
+                                        "selector",
+                                        "strategy",
+                                        "minReadySeconds",
+                                        "revisionHistoryLimit",
+                                        "paused",
+                                        "progressDeadlineSeconds",
+                                        "completions",
+                                        "parallelism",
+                                        "backoffLimit",
+                                        "activeDeadlineSeconds",
+                                        "ttlSecondsAfterFinished",
+                                        "updateStrategy",
+                                        "serviceName",
+                                        "podManagementPolicy",
+                                        NULL};
     saved = y_push_key(y, "spec");
     for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
          p++) {
@@ -411,10 +421,14 @@ do_keyset(struct yctx *y, struct parse_state *st, yaml_node_t *obj, bool secret)
 {
 #define K(f) offsetof(struct keyset_raw, f)
     static const struct field fields[] = {
-        {"apiVersion", F_IGNORE, 0, NULL},       {"kind", F_IGNORE, 0, NULL},
-        {"metadata", F_IGNORE, 0, NULL},         {"data", F_KV, K(data), NULL},
-        {"binaryData", F_KV, K(binary), NULL},   {"stringData", F_KV, K(string_data), NULL},
-        {"type", F_STR, K(type), NULL},          {"immutable", F_BOOL, K(immutable), NULL},
+        {"apiVersion", F_IGNORE, 0, NULL},
+        {"kind", F_IGNORE, 0, NULL},
+        {"metadata", F_IGNORE, 0, NULL},
+        {"data", F_KV, K(data), NULL},
+        {"binaryData", F_KV, K(binary), NULL},
+        {"stringData", F_KV, K(string_data), NULL},
+        {"type", F_STR, K(type), NULL},
+        {"immutable", F_BOOL, K(immutable), NULL},
         {NULL, 0, 0, NULL},
     };
 #undef K
@@ -464,8 +478,8 @@ do_keyset(struct yctx *y, struct parse_state *st, yaml_node_t *obj, bool secret)
         struct kpod_keyset *o = &st->m->keysets[i];
         if (o->kind == ks->kind && strcmp(o->name, ks->name) == 0)
             return y_err_key(y, obj, "metadata.name", "duplicate %s '%s' (first at %s:%d:%d)",
-                             secret ? "Secret" : "ConfigMap", ks->name, o->pos.file,
-                             o->pos.line, o->pos.col);
+                             secret ? "Secret" : "ConfigMap", ks->name, o->pos.file, o->pos.line,
+                             o->pos.col);
     }
     return 0;
 }
@@ -476,8 +490,10 @@ static int
 do_list(struct yctx *y, struct parse_state *st, yaml_node_t *obj, int list_depth)
 {
     static const struct field fields[] = {
-        {"apiVersion", F_IGNORE, 0, NULL}, {"kind", F_IGNORE, 0, NULL},
-        {"metadata", F_IGNORE, 0, NULL},   {"items", F_IGNORE, 0, NULL},
+        {"apiVersion", F_IGNORE, 0, NULL},
+        {"kind", F_IGNORE, 0, NULL},
+        {"metadata", F_IGNORE, 0, NULL},
+        {"items", F_IGNORE, 0, NULL},
         {NULL, 0, 0, NULL},
     };
     if (list_depth > 4)
@@ -514,11 +530,13 @@ do_object(struct yctx *y, struct parse_state *st, yaml_node_t *obj, int list_dep
         return y_err_key(y, obj, "apiVersion", "required");
     struct {
         const char *kind, *api;
-    } const workloads[] = {{"Deployment", "apps/v1"}, {"DaemonSet", "apps/v1"},
-                           {"ReplicaSet", "apps/v1"}, {"StatefulSet", "apps/v1"},
+    } const workloads[] = {{"Deployment", "apps/v1"},
+                           {"DaemonSet", "apps/v1"},
+                           {"ReplicaSet", "apps/v1"},
+                           {"StatefulSet", "apps/v1"},
                            {"Job", "batch/v1"}};
-    if (strcmp(kind, "Pod") == 0 || strcmp(kind, "ConfigMap") == 0 ||
-        strcmp(kind, "Secret") == 0 || strcmp(kind, "List") == 0) {
+    if (strcmp(kind, "Pod") == 0 || strcmp(kind, "ConfigMap") == 0 || strcmp(kind, "Secret") == 0 ||
+        strcmp(kind, "List") == 0) {
         if (strcmp(api, "v1") != 0)
             return y_err_key(y, obj, "apiVersion", "unsupported apiVersion '%s' for %s: want v1",
                              api, kind);
@@ -567,8 +585,12 @@ parse_documents(struct parse_state *st, const char *name, const char *buf, size_
         yaml_node_t *root = yaml_document_get_root_node(&doc);
         if (root == NULL)
             break; /* end of stream */
-        struct yctx y = {.doc = &doc, .file = file, .m = st->m, .a = st->m->arena,
-                         .warnings = &st->warnings, .err = err};
+        struct yctx y = {.doc = &doc,
+                         .file = file,
+                         .m = st->m,
+                         .a = st->m->arena,
+                         .warnings = &st->warnings,
+                         .err = err};
         y.visits = 1;
         if (do_object(&y, st, root, 0) < 0) {
             r = -1;
@@ -590,8 +612,7 @@ finish(struct parse_state *st, struct kpod_err **err)
     st->m = NULL;
     m->warnings = TAKE_PTR(st->warnings);
     if (m->n_pods == 0)
-        return kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input"),
-               NULL;
+        return kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input"), NULL;
     if (manifest_validate(m, err) < 0)
         return NULL;
     return TAKE_PTR(m);

@@ -56,9 +56,14 @@ static const struct field resref_fields[] = {
 static bool
 valid_field_path(const char *p)
 {
-    static const char *const plain[] = {"metadata.name", "metadata.namespace", "metadata.uid",
-                                        "spec.nodeName", "spec.serviceAccountName",
-                                        "status.hostIP", "status.hostIPs", "status.podIP",
+    static const char *const plain[] = {"metadata.name",
+                                        "metadata.namespace",
+                                        "metadata.uid",
+                                        "spec.nodeName",
+                                        "spec.serviceAccountName",
+                                        "status.hostIP",
+                                        "status.hostIPs",
+                                        "status.podIP",
                                         "status.podIPs"};
     for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
         if (strcmp(p, plain[i]) == 0)
@@ -76,9 +81,9 @@ valid_field_path(const char *p)
 static bool
 valid_resource(const char *r)
 {
-    static const char *const ok[] = {"limits.cpu",           "limits.memory",
-                                     "limits.ephemeral-storage", "requests.cpu",
-                                     "requests.memory",      "requests.ephemeral-storage"};
+    static const char *const ok[] = {
+        "limits.cpu",   "limits.memory",   "limits.ephemeral-storage",
+        "requests.cpu", "requests.memory", "requests.ephemeral-storage"};
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
         if (strcmp(r, ok[i]) == 0)
             return true;
@@ -129,8 +134,8 @@ parse_value_from(struct yctx *y, yaml_node_t *n, struct kpod_env_var *e)
             /* the default divisor is 1 unit: one core (1000m) or one byte */
             e->divisor = (rr.resource && strstr(rr.resource, "cpu")) ? 1000 : 1;
             if (r == 0 && rr.divisor != NULL &&
-                (kpod_quantity_parse(rr.divisor, strstr(rr.resource, "cpu") != NULL,
-                                     &e->divisor) < 0 ||
+                (kpod_quantity_parse(rr.divisor, strstr(rr.resource, "cpu") != NULL, &e->divisor) <
+                     0 ||
                  e->divisor <= 0))
                 r = y_err_key(y, v, "divisor", "invalid quantity '%s'", rr.divisor);
         } else {
@@ -144,8 +149,9 @@ parse_value_from(struct yctx *y, yaml_node_t *n, struct kpod_env_var *e)
         sources++;
     }
     if (sources != 1)
-        return y_err(y, n, "exactly one of configMapKeyRef, secretKeyRef, fieldRef or "
-                           "resourceFieldRef is required");
+        return y_err(y, n,
+                     "exactly one of configMapKeyRef, secretKeyRef, fieldRef or "
+                     "resourceFieldRef is required");
     return 0;
 }
 
@@ -375,16 +381,18 @@ parse_mounts(struct yctx *y, yaml_node_t *n, void *obj)
         y_pop(y, saved);
         for (size_t j = 0; j < i; j++)
             if (strcmp(c->mounts[j].mount_path, c->mounts[i].mount_path) == 0)
-                return err_at(y->err, &c->mounts[i].pos, "%s.volumeMounts[%zu].mountPath: "
-                              "'%s' is mounted twice", y->path, i, c->mounts[i].mount_path);
+                return err_at(y->err, &c->mounts[i].pos,
+                              "%s.volumeMounts[%zu].mountPath: "
+                              "'%s' is mounted twice",
+                              y->path, i, c->mounts[i].mount_path);
     }
     return 0;
 }
 
 /* limits / requests: mapping of resource name to quantity */
 static int
-parse_resource_list(struct yctx *y, yaml_node_t *n, long long *cpu, long long *mem,
-                    long long *eph, long long *huge)
+parse_resource_list(struct yctx *y, yaml_node_t *n, long long *cpu, long long *mem, long long *eph,
+                    long long *huge)
 {
     struct kpod_kvlist l = {0};
     if (y_kv(y, n, &l) < 0)
@@ -449,8 +457,7 @@ parse_resources(struct yctx *y, yaml_node_t *n, void *obj)
     if (r->cpu_limit != KPOD_UNSET && r->cpu_request > r->cpu_limit)
         return y_err_key(y, n, "requests.cpu", "must be less than or equal to the cpu limit");
     if (r->mem_limit != KPOD_UNSET && r->mem_request > r->mem_limit)
-        return y_err_key(y, n, "requests.memory",
-                         "must be less than or equal to the memory limit");
+        return y_err_key(y, n, "requests.memory", "must be less than or equal to the memory limit");
     return 0;
 }
 
@@ -659,8 +666,8 @@ parse_probe(struct yctx *y, yaml_node_t *n, struct kpod_probe *pr)
 #undef P
     if (y_is_null(n))
         return 0;
-    *pr = (struct kpod_probe){.period_seconds = 10, .timeout_seconds = 1,
-                              .success_threshold = 1, .failure_threshold = 3};
+    *pr = (struct kpod_probe){
+        .period_seconds = 10, .timeout_seconds = 1, .success_threshold = 1, .failure_threshold = 3};
     if (parse_handler_map(y, n, &pr->exec, fields, pr) < 0)
         return -1;
     pr->set = pr->exec != NULL;
@@ -738,11 +745,13 @@ int
 parse_container(struct yctx *y, yaml_node_t *n, struct kpod_container *c)
 {
     c->pos = y_pos(y, n);
-    c->resources = (struct kpod_resources){KPOD_UNSET, KPOD_UNSET, KPOD_UNSET,
-                                           KPOD_UNSET, KPOD_UNSET, KPOD_UNSET, KPOD_UNSET};
-    c->sec = (struct kpod_security_context){.privileged = -1, .read_only_root_fs = -1,
+    c->resources = (struct kpod_resources){KPOD_UNSET, KPOD_UNSET, KPOD_UNSET, KPOD_UNSET,
+                                           KPOD_UNSET, KPOD_UNSET, KPOD_UNSET};
+    c->sec = (struct kpod_security_context){.privileged = -1,
+                                            .read_only_root_fs = -1,
                                             .allow_privilege_escalation = -1,
-                                            .run_as_non_root = -1, .run_as_user = KPOD_UNSET,
+                                            .run_as_non_root = -1,
+                                            .run_as_user = KPOD_UNSET,
                                             .run_as_group = KPOD_UNSET};
     if (y_walk_map(y, n, container_fields, c) < 0)
         return -1;

@@ -37,8 +37,8 @@ parse_seccomp(struct yctx *y, yaml_node_t *n, void *obj)
         if (raw.localhost == NULL || *raw.localhost == '\0')
             return y_err_key(y, n, "localhostProfile", "required for type Localhost");
         if (raw.localhost[0] == '/' || strstr(raw.localhost, "..") != NULL)
-            return y_err_key(y, n, "localhostProfile",
-                             "'%s' must be a relative path without '..'", raw.localhost);
+            return y_err_key(y, n, "localhostProfile", "'%s' must be a relative path without '..'",
+                             raw.localhost);
     } else if (raw.localhost != NULL) {
         return y_err_key(y, n, "localhostProfile", "only allowed with type Localhost");
     }
@@ -104,9 +104,9 @@ parse_emptydir(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
 static int
 parse_hostpath(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
 {
-    static const char *const types[] = {"",     "DirectoryOrCreate", "Directory",
-                                        "FileOrCreate", "File",     "Socket",
-                                        "CharDevice",   "BlockDevice"};
+    static const char *const types[] = {
+        "",       "DirectoryOrCreate", "Directory",  "FileOrCreate", "File",
+        "Socket", "CharDevice",        "BlockDevice"};
     struct {
         char *path, *type;
     } raw = {0};
@@ -167,8 +167,7 @@ parse_items(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
         if (it->path == NULL || *it->path == '\0')
             return y_err_key(y, in, "path", "required");
         if (it->path[0] == '/' || strstr(it->path, "..") != NULL)
-            return y_err_key(y, in, "path", "'%s' must be a relative path without '..'",
-                             it->path);
+            return y_err_key(y, in, "path", "'%s' must be a relative path without '..'", it->path);
         yaml_node_t *mode = y_map_get(y, in, "mode");
         if (mode != NULL && !y_is_null(mode)) {
             size_t s2 = y_push_key(y, "mode");
@@ -266,9 +265,10 @@ parse_volume(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
             r = parse_pvc(y, val, v);
         } else {
             y_pop(y, saved);
-            return y_err_key(y, k, key, "volume type not supported by kpod (supported: "
-                                        "emptyDir, hostPath, configMap, secret, "
-                                        "persistentVolumeClaim)");
+            return y_err_key(y, k, key,
+                             "volume type not supported by kpod (supported: "
+                             "emptyDir, hostPath, configMap, secret, "
+                             "persistentVolumeClaim)");
         }
         y_pop(y, saved);
         if (r < 0)
@@ -298,8 +298,7 @@ parse_volumes(struct yctx *y, yaml_node_t *n, void *obj)
             return -1;
         for (size_t j = 0; j < i; j++)
             if (strcmp(pod->volumes[j].name, pod->volumes[i].name) == 0)
-                return y_err_key(y, it, "name", "duplicate volume name '%s'",
-                                 pod->volumes[i].name);
+                return y_err_key(y, it, "name", "duplicate volume name '%s'", pod->volumes[i].name);
         y_pop(y, saved);
     }
     return 0;
@@ -515,8 +514,8 @@ parse_sysctls(struct yctx *y, yaml_node_t *n, void *obj)
         if (l->items[i].value == NULL)
             return y_err_key(y, it, "value", "required");
         for (const char *p = l->items[i].key; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                  *p == '.' || *p == '-' || *p == '/'))
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+                  *p == '-' || *p == '/'))
                 return y_err_key(y, it, "name", "invalid sysctl name '%s'", l->items[i].key);
         y_pop(y, saved);
     }

@@ -48,13 +48,13 @@ keyset_has(const struct kpod_keyset *ks, const char *key)
 }
 
 static int
-check_env(const struct kpod_manifest *m, const struct kpod_pod *pod,
-          const struct kpod_container *c, struct kpod_err **err)
+check_env(const struct kpod_manifest *m, const struct kpod_pod *pod, const struct kpod_container *c,
+          struct kpod_err **err)
 {
     for (size_t i = 0; i < c->n_env; i++) {
         const struct kpod_env_var *e = &c->env[i];
-        if (e->source == KPOD_ENV_RESOURCE && e->resource_ctr != NULL &&
-            *e->resource_ctr != '\0' && kpod_pod_find_container(pod, e->resource_ctr) == NULL)
+        if (e->source == KPOD_ENV_RESOURCE && e->resource_ctr != NULL && *e->resource_ctr != '\0' &&
+            kpod_pod_find_container(pod, e->resource_ctr) == NULL)
             return err_at(err, &e->pos, "env '%s': resourceFieldRef names unknown container '%s'",
                           e->name, e->resource_ctr);
         if (e->source != KPOD_ENV_CONFIGMAP_KEY && e->source != KPOD_ENV_SECRET_KEY)
@@ -95,11 +95,13 @@ check_container(const struct kpod_manifest *m, const struct kpod_pod *pod,
     }
     if (c->init && (c->liveness.set || c->readiness.set || c->startup.set ||
                     c->post_start.command || c->pre_stop.command))
-        return err_at(err, &c->pos, "init container '%s': probes and lifecycle hooks are not "
-                      "allowed in init containers", c->name);
+        return err_at(err, &c->pos,
+                      "init container '%s': probes and lifecycle hooks are not "
+                      "allowed in init containers",
+                      c->name);
     long long uid = c->sec.run_as_user != KPOD_UNSET ? c->sec.run_as_user : pod->run_as_user;
-    kpod_tristate nonroot = c->sec.run_as_non_root >= 0 ? c->sec.run_as_non_root
-                                                        : pod->run_as_non_root;
+    kpod_tristate nonroot =
+        c->sec.run_as_non_root >= 0 ? c->sec.run_as_non_root : pod->run_as_non_root;
     if (nonroot == 1 && uid == 0)
         return err_at(err, &c->pos, "container '%s': runAsNonRoot is true but runAsUser is 0",
                       c->name);
@@ -121,8 +123,8 @@ check_volumes(const struct kpod_manifest *m, const struct kpod_pod *pod, struct 
                           kind_name(k), v->source);
         for (size_t j = 0; ks != NULL && j < v->n_items; j++)
             if (!keyset_has(ks, v->items[j].key) && !v->optional)
-                return err_at(err, &v->pos, "volume '%s': key '%s' not found in %s '%s'",
-                              v->name, v->items[j].key, kind_name(k), v->source);
+                return err_at(err, &v->pos, "volume '%s': key '%s' not found in %s '%s'", v->name,
+                              v->items[j].key, kind_name(k), v->source);
     }
     return 0;
 }
@@ -140,7 +142,8 @@ check_ports(const struct kpod_pod *pod, struct kpod_err **err)
                 const struct kpod_container *o = &pod->containers[k];
                 for (size_t l = 0; l < (k == i ? j : o->n_ports); l++) {
                     const struct kpod_port *q = &o->ports[l];
-                    const char *ip1 = p->host_ip ? p->host_ip : "", *ip2 = q->host_ip ? q->host_ip : "";
+                    const char *ip1 = p->host_ip ? p->host_ip : "",
+                               *ip2 = q->host_ip ? q->host_ip : "";
                     if (q->host_port == p->host_port && strcmp(q->protocol, p->protocol) == 0 &&
                         strcmp(ip1, ip2) == 0)
                         return err_at(err, &p->pos, "hostPort %d/%s is used twice in pod '%s'",
@@ -159,8 +162,8 @@ check_pod(const struct kpod_manifest *m, const struct kpod_pod *pod, struct kpod
         const struct kpod_container *c = &pod->containers[i];
         for (size_t j = 0; j < i; j++)
             if (strcmp(pod->containers[j].name, c->name) == 0)
-                return err_at(err, &c->pos, "duplicate container name '%s' in pod '%s'",
-                              c->name, pod->name);
+                return err_at(err, &c->pos, "duplicate container name '%s' in pod '%s'", c->name,
+                              pod->name);
         if (check_container(m, pod, c, err) < 0)
             return -1;
     }

@@ -28,8 +28,8 @@ format_at(const struct kpod_pos *pos, const char *path, const char *fmt, va_list
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     const char *sep = (path != NULL && *path != '\0') ? ": " : "";
     if (pos->line > 0)
-        return xasprintf("%s:%d:%d: %s%s%s", pos->file, pos->line, pos->col, path ? path : "",
-                         sep, msg);
+        return xasprintf("%s:%d:%d: %s%s%s", pos->file, pos->line, pos->col, path ? path : "", sep,
+                         msg);
     return xasprintf("%s: %s%s%s", pos->file, path ? path : "", sep, msg);
 }
 
@@ -108,8 +108,7 @@ size_t
 y_push_key(struct yctx *y, const char *key)
 {
     size_t saved = y->plen;
-    int n = snprintf(y->path + y->plen, sizeof(y->path) - y->plen, "%s%s", y->plen ? "." : "",
-                     key);
+    int n = snprintf(y->path + y->plen, sizeof(y->path) - y->plen, "%s%s", y->plen ? "." : "", key);
     if (n > 0)
         y->plen = y->plen + (size_t)n < sizeof(y->path) ? y->plen + (size_t)n : sizeof(y->path) - 1;
     return saved;
@@ -155,8 +154,8 @@ y_is_null(yaml_node_t *n)
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
     const char *v = (const char *)n->data.scalar.value;
-    return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-           strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+    return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
 }
 
 const char *
@@ -198,8 +197,10 @@ int
 y_bool(struct yctx *y, yaml_node_t *n, bool *ret)
 {
     /* YAML 1.1 booleans, as Kubernetes' go-yaml reads them */
-    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON", "y", "Y"};
-    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF", "n", "N"};
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
+                                      "on",   "On",   "ON",   "y",   "Y"};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "NO",
+                                     "off",   "Off",   "OFF",   "n",  "N"};
     const char *s = y_scalar(n);
     if (s != NULL && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
         for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
@@ -352,8 +353,8 @@ y_kv(struct yctx *y, yaml_node_t *n, struct kpod_kvlist *ret)
         if (!y_is_null(v) && y_str(y, v, &val) < 0)
             return -1;
         y_pop(y, saved);
-        l.items[l.n++] = (struct kpod_kv){key, val ? val : arena_strdup(y->a, ""),
-                                          val ? strlen(val) : 0};
+        l.items[l.n++] =
+            (struct kpod_kv){key, val ? val : arena_strdup(y->a, ""), val ? strlen(val) : 0};
     }
     *ret = l;
     return 0;

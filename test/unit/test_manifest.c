@@ -84,8 +84,8 @@ test_positions(void)
                              "  - name: b\n"
                              "    imagePullPolicy: Always\n";
     expect_err(y, "t.yaml:9:5: spec.containers[1].image: required", "missing image with position");
-    expect_err(POD_HEAD "  containers:\n  - image: x\n", "t.yaml:7:5: spec.containers[0].name: required",
-               "missing container name");
+    expect_err(POD_HEAD "  containers:\n  - image: x\n",
+               "t.yaml:7:5: spec.containers[0].name: required", "missing container name");
     expect_err("apiVersion: v1\nkind: Pod\nspec:\n  containers: [{name: a, image: b}]\n",
                "metadata.name: required", "missing pod name");
     expect_err(POD_HEAD "  containers:\n  - name: Bad_Name\n    image: x\n",
@@ -150,8 +150,9 @@ test_duplicates(void)
 static void
 test_init_order(void)
 {
-    const char *y = POD_HEAD "  containers:\n  - {name: main, image: x}\n"
-                             "  initContainers:\n  - {name: i1, image: x}\n  - {name: i2, image: x}\n";
+    const char *y =
+        POD_HEAD "  containers:\n  - {name: main, image: x}\n"
+                 "  initContainers:\n  - {name: i1, image: x}\n  - {name: i2, image: x}\n";
     _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
     ok(m != NULL, "init containers parse");
     if (m == NULL)
@@ -172,14 +173,30 @@ test_quantities(void)
         bool milli;
         long long want;
     } cases[] = {
-        {"100m", true, 100},       {"0.5", true, 500},          {"1", true, 1000},
-        {"2", true, 2000},         {"1.5", true, 1500},         {"0.0001", true, 1},
-        {"1u", true, 1},           {"128974848", false, 128974848}, {"129e6", false, 129000000},
-        {"129M", false, 129000000}, {"123Mi", false, 128974848}, {"1Gi", false, 1073741824},
-        {"1.5Gi", false, 1610612736}, {"64Ki", false, 65536},  {"1k", false, 1000},
-        {".5", false, 1},          {"1E", false, 1000000000000000000LL}, {"8Ei", false, -2},
-        {"1e3", false, 1000},      {"1E-3", true, 1},           {"+1", false, 1},
-        {"500m", false, 1},        {"0", false, 0},             {"1Pi", false, 1125899906842624LL},
+        {"100m", true, 100},
+        {"0.5", true, 500},
+        {"1", true, 1000},
+        {"2", true, 2000},
+        {"1.5", true, 1500},
+        {"0.0001", true, 1},
+        {"1u", true, 1},
+        {"128974848", false, 128974848},
+        {"129e6", false, 129000000},
+        {"129M", false, 129000000},
+        {"123Mi", false, 128974848},
+        {"1Gi", false, 1073741824},
+        {"1.5Gi", false, 1610612736},
+        {"64Ki", false, 65536},
+        {"1k", false, 1000},
+        {".5", false, 1},
+        {"1E", false, 1000000000000000000LL},
+        {"8Ei", false, -2},
+        {"1e3", false, 1000},
+        {"1E-3", true, 1},
+        {"+1", false, 1},
+        {"500m", false, 1},
+        {"0", false, 0},
+        {"1Pi", false, 1125899906842624LL},
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         long long v = -1;
@@ -325,8 +342,8 @@ env_of(const char *yaml, const struct kpod_env_runtime *rt, size_t ctr)
     char **env = NULL;
     if (m == NULL)
         return NULL;
-    if (kpod_manifest_container_env(m, &m->pods[0], &m->pods[0].containers[ctr], rt, &env,
-                                    &err) < 0) {
+    if (kpod_manifest_container_env(m, &m->pods[0], &m->pods[0].containers[ctr], rt, &env, &err) <
+        0) {
         diag("%s", err->msg);
         kpod_err_free(&err);
     }
@@ -411,16 +428,17 @@ test_env(void)
 static void
 test_workloads(void)
 {
-    const char *y = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {a: b}}\n"
-                    "spec:\n  replicas: 3\n  selector: {matchLabels: {a: b}}\n"
-                    "  template:\n    metadata: {labels: {a: b}}\n"
-                    "    spec:\n      containers: [{name: c, image: x}]\n"
-                    "---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\n"
-                    "spec:\n  backoffLimit: 2\n  template:\n"
-                    "    spec:\n      containers: [{name: c, image: x}]\n"
-                    "---\napiVersion: v1\nkind: List\nitems:\n"
-                    "- apiVersion: apps/v1\n  kind: DaemonSet\n  metadata: {name: ds}\n"
-                    "  spec:\n    template:\n      spec:\n        containers: [{name: c, image: x}]\n";
+    const char *y =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, labels: {a: b}}\n"
+        "spec:\n  replicas: 3\n  selector: {matchLabels: {a: b}}\n"
+        "  template:\n    metadata: {labels: {a: b}}\n"
+        "    spec:\n      containers: [{name: c, image: x}]\n"
+        "---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\n"
+        "spec:\n  backoffLimit: 2\n  template:\n"
+        "    spec:\n      containers: [{name: c, image: x}]\n"
+        "---\napiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: apps/v1\n  kind: DaemonSet\n  metadata: {name: ds}\n"
+        "  spec:\n    template:\n      spec:\n        containers: [{name: c, image: x}]\n";
     _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
     ok(m != NULL, "workloads parse");
     if (m == NULL)
@@ -429,7 +447,8 @@ test_workloads(void)
     is_str(m->pods[0].name, "web-pod", "Deployment pod named <name>-pod");
     is_str(m->pods[0].kind, "Deployment", "kind recorded");
     is_str(m->pods[0].owner_name, "web", "owner recorded");
-    ok(has_warning(m, "t.yaml:5:13: spec.replicas: kpod runs exactly one pod per Deployment, not 3"),
+    ok(has_warning(m,
+                   "t.yaml:5:13: spec.replicas: kpod runs exactly one pod per Deployment, not 3"),
        "replicas > 1 warned");
     is_str(m->pods[1].name, "once-pod", "Job pod");
     is_int(m->pods[1].restart_policy, KPOD_RESTART_NEVER, "Job pods default to Never");
@@ -445,15 +464,16 @@ test_workloads(void)
 static void
 test_security(void)
 {
-    const char *y = POD_HEAD "  securityContext:\n    runAsUser: 1000\n    runAsGroup: 3000\n"
-                             "    fsGroup: 2000\n    supplementalGroups: [4000, 5000]\n"
-                             "    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '0'}]\n"
-                             "    seccompProfile: {type: RuntimeDefault}\n"
-                             "  containers:\n  - name: a\n    image: x\n    securityContext:\n"
-                             "      runAsUser: 0\n      privileged: false\n"
-                             "      capabilities: {add: [NET_ADMIN, cap_sys_time], drop: [ALL]}\n"
-                             "      readOnlyRootFilesystem: true\n"
-                             "      allowPrivilegeEscalation: false\n";
+    const char *y =
+        POD_HEAD "  securityContext:\n    runAsUser: 1000\n    runAsGroup: 3000\n"
+                 "    fsGroup: 2000\n    supplementalGroups: [4000, 5000]\n"
+                 "    sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '0'}]\n"
+                 "    seccompProfile: {type: RuntimeDefault}\n"
+                 "  containers:\n  - name: a\n    image: x\n    securityContext:\n"
+                 "      runAsUser: 0\n      privileged: false\n"
+                 "      capabilities: {add: [NET_ADMIN, cap_sys_time], drop: [ALL]}\n"
+                 "      readOnlyRootFilesystem: true\n"
+                 "      allowPrivilegeEscalation: false\n";
     _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
     ok(m != NULL, "security contexts parse");
     if (m == NULL)
@@ -472,8 +492,9 @@ test_security(void)
     is_str(c->sec.cap_drop[0], "ALL", "ALL kept");
     is_int(c->sec.read_only_root_fs, 1, "readOnlyRootFilesystem");
     is_int(c->sec.allow_privilege_escalation, 0, "allowPrivilegeEscalation");
-    expect_err(POD_HEAD "  securityContext: {runAsNonRoot: true}\n"
-                        "  containers:\n  - name: a\n    image: x\n    securityContext: {runAsUser: 0}\n",
+    expect_err(POD_HEAD
+               "  securityContext: {runAsNonRoot: true}\n"
+               "  containers:\n  - name: a\n    image: x\n    securityContext: {runAsUser: 0}\n",
                "runAsNonRoot is true but runAsUser is 0", "runAsNonRoot with uid 0");
     expect_err(POD_HEAD "  containers:\n  - name: a\n    image: x\n"
                         "    securityContext: {seccompProfile: {type: Localhost}}\n",
@@ -523,16 +544,18 @@ test_volumes(void)
 static void
 test_later_configmap(void)
 {
-    const char *y = POD_HEAD "  containers:\n  - name: a\n    image: x\n"
-                             "    envFrom: [{configMapRef: {name: late}}]\n"
-                             "  volumes: [{name: v, configMap: {name: late, items: [{key: k, path: f}]}}]\n"
-                             "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\n"
-                             "data: {k: v}\n";
+    const char *y =
+        POD_HEAD "  containers:\n  - name: a\n    image: x\n"
+                 "    envFrom: [{configMapRef: {name: late}}]\n"
+                 "  volumes: [{name: v, configMap: {name: late, items: [{key: k, path: f}]}}]\n"
+                 "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\n"
+                 "data: {k: v}\n";
     _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
     ok(m != NULL, "a ConfigMap may come after the pod");
-    expect_err(POD_HEAD "  containers: [{name: a, image: x}]\n"
-                        "  volumes: [{name: v, configMap: {name: late, items: [{key: nope, path: f}]}}]\n"
-                        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\ndata: {k: v}\n",
+    expect_err(POD_HEAD
+               "  containers: [{name: a, image: x}]\n"
+               "  volumes: [{name: v, configMap: {name: late, items: [{key: nope, path: f}]}}]\n"
+               "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\ndata: {k: v}\n",
                "key 'nope' not found in ConfigMap 'late'", "item with a missing key");
 }
 
@@ -620,7 +643,8 @@ test_files(void)
     _cleanup_free_ char *bad = xasprintf("%s/manifest/bad-image.yaml", dir);
     char *paths2[] = {bad, NULL};
     struct kpod_manifest *m2 = kpod_manifest_parse_files(paths2, &err);
-    ok(m2 == NULL && err != NULL && strstr(err->msg, "bad-image.yaml:12:5: spec.containers[1].image: required"),
+    ok(m2 == NULL && err != NULL &&
+           strstr(err->msg, "bad-image.yaml:12:5: spec.containers[1].image: required"),
        "file error: %s", err ? err->msg : "");
     kpod_err_free(&err);
     char *paths3[] = {"/nonexistent.yaml", NULL};
