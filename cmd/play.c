@@ -1,0 +1,302 @@
+/* `kpod play FILE…|-`: run the pods of Kubernetes YAML. This build implements --dry-run:
+ * validate, build every container's OCI spec, print it or write one bundle per container. */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest/manifest.h"
+#include "spec/spec.h"
+
+struct play_opts {
+    bool dry_run;
+    char *format;
+    char *output;
+};
+
+static const struct kpod_opt play_opts[] = {
+    {"dry-run", 0, KPOD_OPT_BOOL, offsetof(struct play_opts, dry_run), NULL,
+     "validate and print the OCI specs without running anything", NULL, NULL, false},
+    {"format", 0, KPOD_OPT_STRING, offsetof(struct play_opts, format), "FORMAT",
+     "output format of --dry-run: json or table", "=json table", NULL, false},
+    {"output", 'o', KPOD_OPT_STRING, offsetof(struct play_opts, output), "DIR",
+     "with --dry-run, write one OCI bundle per container under DIR", "dir", NULL, false},
+    KPOD_OPTS_END,
+};
+
+/* The paths a dry run shows, or the self-contained tree a bundle output uses. */
+struct play_layout {
+    char *pod_dir, *run_dir, *volumes_root;
+    bool standalone; /* bundles: new namespaces, executor's mount types */
+};
+
+static void
+layout_clear(struct play_layout *l)
+{
+    free(l->pod_dir);
+    free(l->run_dir);
+    free(l->volumes_root);
+}
+
+static struct play_layout
+layout_for(const struct kpod_ctx *ctx, const struct play_opts *o, const struct kpod_pod *pod)
+{
+    if (o->output != NULL)
+        return (struct play_layout){xasprintf("%s/%s/pod", o->output, pod->name),
+                                    xasprintf("%s/%s/run", o->output, pod->name),
+                                    xasprintf("%s/%s/volumes", o->output, pod->name), true};
+    return (struct play_layout){xasprintf("%s/pods/%s", ctx->root, pod->name),
+                                xasprintf("%s/pods/%s", ctx->runroot, pod->name),
+                                xasprintf("%s/volumes", ctx->root), false};
+}
+
+static void
+warn_images(const struct kpod_manifest *m)
+{
+    _cleanup_strv_ char **seen = NULL;
+    for (size_t i = 0; i < m->n_pods; i++) {
+        for (size_t j = 0; j < m->pods[i].n_containers; j++) {
+            const char *img = m->pods[i].containers[j].image;
+            if (kpod_strv_contains(seen, img))
+                continue;
+            kpod_strv_push(&seen, img);
+            kpod_warn("image '%s': not in the image store, the dry run uses an empty image "
+                      "config",
+                      img);
+        }
+    }
+}
+
+static struct kpod_oci_spec *
+build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struct kpod_container *c,
+          const struct kpod_spec_pod *plan, const struct play_layout *l, struct kpod_err **err)
+{
+    _cleanup_free_ char *net = NULL, *ipc = NULL, *uts = NULL, *pid = NULL;
+    if (!l->standalone) {
+        net = xasprintf("%s/ns/net", l->run_dir);
+        ipc = xasprintf("%s/ns/ipc", l->run_dir);
+        uts = xasprintf("%s/ns/uts", l->run_dir);
+        pid = xasprintf("%s/ns/pid", l->run_dir);
+    }
+    struct rlimit rl;
+    uint64_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (uint64_t)rl.rlim_max : 0;
+    struct kpod_spec_args a = {
+        .manifest = m,
+        .pod = pod,
+        .ctr = c,
+        .plan = plan,
+        .rootfs = "rootfs",
+        .netns_path = net,
+        .ipcns_path = ipc,
+        .utsns_path = uts,
+        .pidns_path = pid,
+        .nofile_hard = nofile,
+    };
+    _cleanup_free_ char *oom = NULL;
+    size_t len = 0;
+    long long floor = 0;
+    struct kpod_err *ignored = NULL;
+    if (kpod_fs_read_file("/proc/self/oom_score_adj", 64, &oom, &len, &ignored) == 0) {
+        oom[strcspn(oom, "\n")] = '\0';
+        if (kpod_str_to_ll(oom, -1000, 1000, &floor) == 0)
+            a.has_oom_floor = true, a.oom_floor = (int)floor;
+    }
+    kpod_err_free(&ignored);
+    struct kpod_oci_spec *spec = kpod_spec_build(&a, NULL, err);
+    if (spec == NULL)
+        return kpod_err_prefix(err, "pod '%s': container '%s'", pod->name, c->name), NULL;
+    if (l->standalone)
+        kpod_spec_finalize_mounts(spec);
+    return spec;
+}
+
+static json_t *
+plan_json(const struct kpod_spec_pod *plan)
+{
+    json_t *vols = json_array();
+    for (size_t i = 0; i < plan->n_volumes; i++) {
+        const struct kpod_spec_volume *v = &plan->volumes[i];
+        static const char *const types[] = {"emptyDir", "hostPath", "configMap", "secret",
+                                            "persistentVolumeClaim"};
+        json_t *files = json_array();
+        for (size_t j = 0; j < v->n_files; j++)
+            json_array_append_new(files,
+                                  json_pack("{s:s, s:I, s:i}", "path", v->files[j].path, "size",
+                                            (json_int_t)v->files[j].len, "mode", v->files[j].mode));
+        json_array_append_new(vols,
+                              json_pack("{s:s, s:s, s:s, s:b, s:I, s:o}", "name", v->name, "type",
+                                        types[v->type], "hostPath", v->host_path, "tmpfs", v->tmpfs,
+                                        "size", (json_int_t)v->size, "files", files));
+    }
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "podDir", plan->pod_dir, "runDir",
+                     plan->run_dir, "shm", plan->shm_path, "shmSize", (json_int_t)plan->shm_size,
+                     "hostname", plan->hostname, "volumes", vols);
+}
+
+static int
+write_file(const char *path, const char *data, size_t len, mode_t mode, struct kpod_err **err)
+{
+    _cleanup_free_ char *dir = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    if (kpod_fs_mkdir_p(dir, 0755, err) < 0)
+        return -1;
+    if (kpod_fs_write_atomic(path, data, len, mode, err) < 0)
+        return -1;
+    if (chmod(path, mode) < 0)
+        return kpod_err_sys(err, "chmod '%s'", path);
+    return 0;
+}
+
+/* Lays the pod plan out under the output directory so the bundles run as they are. */
+static int
+materialise(const struct kpod_pod *pod, const struct kpod_spec_pod *plan, struct kpod_err **err)
+{
+    for (size_t i = 0; i < plan->n_volumes; i++) {
+        const struct kpod_spec_volume *v = &plan->volumes[i];
+        if (v->type == KPOD_VOLUME_HOSTPATH)
+            continue;
+        if (kpod_fs_mkdir_p(v->host_path, 0755, err) < 0 || chmod(v->host_path, v->dir_mode) < 0)
+            return *err ? -1 : kpod_err_sys(err, "chmod '%s'", v->host_path);
+        for (size_t j = 0; j < v->n_files; j++) {
+            _cleanup_free_ char *p = kpod_fs_join_in_root(v->host_path, v->files[j].path);
+            if (write_file(p, v->files[j].data, v->files[j].len, (mode_t)v->files[j].mode, err) < 0)
+                return -1;
+        }
+    }
+    _cleanup_free_ char *host_resolv = NULL;
+    size_t len = 0;
+    struct kpod_err *ignored = NULL;
+    if (kpod_fs_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, &len, &ignored) < 0)
+        kpod_err_free(&ignored);
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, NULL);
+    _cleanup_free_ char *resolv = kpod_spec_resolv_content(pod, host_resolv);
+    _cleanup_free_ char *hostname = xasprintf("%s\n", plan->hostname);
+    if (write_file(plan->hosts_path, hosts, strlen(hosts), 0644, err) < 0 ||
+        write_file(plan->resolv_path, resolv, strlen(resolv), 0644, err) < 0 ||
+        write_file(plan->hostname_path, hostname, strlen(hostname), 0644, err) < 0)
+        return -1;
+    return kpod_fs_mkdir_p(plan->shm_path, 01777, err);
+}
+
+static int
+write_bundle(const char *out, const struct kpod_pod *pod, const struct kpod_container *c,
+             const struct kpod_oci_spec *spec, struct kpod_err **err)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s/%s", out, pod->name, c->name);
+    _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", dir);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", dir);
+    if (kpod_fs_mkdir_p(rootfs, 0755, err) < 0)
+        return -1;
+    return kpod_oci_spec_save_file(spec, cfg, err);
+}
+
+static int
+dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct kpod_manifest *m,
+            const struct kpod_pod *pod, json_t *pods, struct kpod_err **err)
+{
+    struct play_layout l = layout_for(ctx, o, pod);
+    struct kpod_spec_pod_args pa = {.manifest = m,
+                                    .pod = pod,
+                                    .pod_dir = l.pod_dir,
+                                    .run_dir = l.run_dir,
+                                    .volumes_root = l.volumes_root};
+    _cleanup_spec_pod_ struct kpod_spec_pod *plan = kpod_spec_pod_plan(&pa, err);
+    int r = plan ? 0 : -1;
+    json_t *ctrs = json_array();
+    for (size_t i = 0; r == 0 && i < pod->n_containers; i++) {
+        const struct kpod_container *c = &pod->containers[i];
+        _cleanup_oci_spec_ struct kpod_oci_spec *spec = build_one(m, pod, c, plan, &l, err);
+        if (spec == NULL) {
+            r = -1;
+            break;
+        }
+        if (o->output != NULL && write_bundle(o->output, pod, c, spec, err) < 0)
+            r = -1;
+        json_array_append_new(ctrs,
+                              json_pack("{s:s, s:s, s:b, s:o}", "name", c->name, "image", c->image,
+                                        "init", c->init, "spec", kpod_oci_spec_to_json(spec)));
+    }
+    if (r == 0 && o->output != NULL && materialise(pod, plan, err) < 0)
+        r = -1;
+    if (r == 0)
+        json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", pod->name,
+                                              "namespace", pod->namespace, "kind", pod->kind,
+                                              "plan", plan_json(plan), "containers", ctrs));
+    else
+        json_decref(ctrs);
+    layout_clear(&l);
+    return r;
+}
+
+static void
+print_table(const struct kpod_manifest *m)
+{
+    printf("%-24s %-10s %-16s %-5s %s\n", "POD", "KIND", "CONTAINER", "INIT", "IMAGE");
+    for (size_t i = 0; i < m->n_pods; i++) {
+        const struct kpod_pod *p = &m->pods[i];
+        for (size_t j = 0; j < p->n_containers; j++)
+            printf("%-24s %-10s %-16s %-5s %s\n", p->name, p->kind, p->containers[j].name,
+                   p->containers[j].init ? "yes" : "no", p->containers[j].image);
+    }
+}
+
+static int
+run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
+{
+    struct play_opts *o = data;
+    if (o->format != NULL && strcmp(o->format, "json") != 0 && strcmp(o->format, "table") != 0)
+        return kpod_err_usage(err, "play: unknown format '%s': want json or table", o->format);
+    if (!o->dry_run)
+        return kpod_err_usage(err, "play: running pods is not implemented in this build yet: "
+                                   "use --dry-run to validate and see the OCI specs");
+    if (o->output != NULL && (strchr(o->output, '\n') != NULL || *o->output == '\0'))
+        return kpod_err_usage(err, "play: invalid output directory '%s'", o->output);
+    _cleanup_free_ char *abs_out = NULL;
+    if (o->output != NULL && o->output[0] != '/') {
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL)
+            return kpod_err_sys(err, "play: getcwd");
+        abs_out = xasprintf("%s/%s", cwd, o->output);
+        free(o->output);
+        o->output = xstrdup(abs_out);
+    }
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, err);
+    if (m == NULL)
+        return kpod_err_prefix(err, "play");
+    for (char **w = m->warnings; w && *w; w++)
+        kpod_warn("%s", *w);
+    warn_images(m);
+    _cleanup_json_ json_t *pods = json_array();
+    for (size_t i = 0; i < m->n_pods; i++)
+        if (dry_run_pod(ctx, o, m, &m->pods[i], pods, err) < 0)
+            return kpod_err_prefix(err, "play");
+    if (o->format != NULL && strcmp(o->format, "json") == 0) {
+        _cleanup_json_ json_t *out = json_pack("{s:O}", "pods", pods);
+        _cleanup_free_ char *s = kpod_json_dumps(out, true);
+        printf("%s\n", s);
+        return 0;
+    }
+    print_table(m);
+    if (o->output != NULL)
+        printf("Wrote %zu pod(s) to '%s'\n", m->n_pods, o->output);
+    return 0;
+}
+
+const struct kpod_cmd kpod_cmd_play = {
+    .name = "play",
+    .summary = "run the pods of Kubernetes YAML (Pod, Deployment, Job, DaemonSet)",
+    .usage = "[options] FILE...|-",
+    .description = "Reads Kubernetes YAML (Pod, Deployment, Job, DaemonSet, ConfigMap, Secret, "
+                   "List; several documents and files) and builds one OCI runtime spec per "
+                   "container. With --dry-run nothing runs: the specs are printed, or written as "
+                   "OCI bundles with -o DIR.",
+    .opts = play_opts,
+    .opts_size = sizeof(struct play_opts),
+    .run = run_play,
+    .min_args = 1,
+    .max_args = -1,
+    .args_complete = "file",
+};
