@@ -84,6 +84,10 @@ int store_import(const struct store *s, const char *manifest_digest, blob_open_f
 int store_unpack_layer(const struct store *s, int fd, const char *chain_id, const char *parent,
                        const char *diff_id, const char *blob_digest, struct kpod_err **err);
 
+/* Base64 (standard alphabet, padded) over libcrypto; decode returns NULL on bad input. */
+char *kpod_image_base64(const char *s);
+char *kpod_image_unbase64(const char *s);
+
 /* The host platform in OCI terms. */
 const char *host_arch(void);
 const char *host_variant(void);
