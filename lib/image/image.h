@@ -189,3 +189,8 @@ struct kpod_unpack_opts {
 int kpod_image_unpack_fd(int fd, int dirfd, const struct kpod_unpack_opts *opts,
                          char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size,
                          struct kpod_err **err);
+
+/* Checks user/pass against registry (GET /v2/ with the challenge answered), honouring
+ * opts->tls_verify, cert_dir and registries.conf's insecure. Wrong credentials: kind INPUT. */
+int kpod_registry_login(const char *registry, const char *user, const char *pass,
+                        const struct kpod_pull_opts *opts, struct kpod_err **err);

@@ -163,9 +163,9 @@ do_remove(json_t *images, void *data, struct kpod_err **err)
         return 1;
     }
     if (matched == NULL && json_array_size(names) > 1 && !d->force)
-        return kpod_err_invoke(err,
-                               "image '%s' has %zu names: remove them one by one or use --force",
-                               d->name, json_array_size(names));
+        return kpod_err_usage(err,
+                              "image '%s' has %zu names: remove them one by one or use --force",
+                              d->name, json_array_size(names));
     if (is_held(d->s, id) && !d->force)
         return kpod_err_invoke(err, "image '%s' is in use by a container", d->name);
     size_t i;

@@ -120,6 +120,26 @@ set_key(struct kpod_registry_conf *c, int section, const char *key, const char *
     return 0;
 }
 
+/* Cuts a line at a '#' that is not inside a string. */
+static void
+strip_comment(char *l)
+{
+    char quote = 0;
+    for (char *p = l; *p; p++) {
+        if (quote != 0) {
+            if (*p == '\\' && quote == '"' && p[1] != '\0')
+                p++;
+            else if (*p == quote)
+                quote = 0;
+        } else if (*p == '"' || *p == '\'') {
+            quote = *p;
+        } else if (*p == '#') {
+            *p = '\0';
+            return;
+        }
+    }
+}
+
 int
 kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registry_conf **ret,
                          struct kpod_err **err)
@@ -131,9 +151,7 @@ kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registr
     _cleanup_free_ char *pending = NULL;
     for (size_t i = 0; lines[i] != NULL; i++) {
         _cleanup_free_ char *joined_line = NULL;
-        char *hash = strchr(lines[i], '#');
-        if (hash != NULL && strchr(lines[i], '"') == NULL)
-            *hash = '\0';
+        strip_comment(lines[i]);
         char *l = trim(lines[i]);
         if (pending != NULL) { /* a multi-line array */
             char *joined = xasprintf("%s %s", pending, l);

@@ -376,3 +376,54 @@ registry_get(struct registry *r, const char *kind, const char *ref, const char *
         return kpod_err_set(err, kind_err, 0, "HTTP %ld: %s", code, t);
     }
 }
+
+/* With credentials set: answers the ping's challenge and GETs /v2/ again. */
+int registry_check_auth(struct registry *r, struct kpod_err **err);
+int
+registry_check_auth(struct registry *r, struct kpod_err **err)
+{
+    if (r->challenge == NULL)
+        return 0; /* the registry wants no credentials */
+    if (strncasecmp(r->challenge, "Bearer ", 7) == 0) {
+        /* The token endpoint checks the credentials; no repository scope is needed. */
+        _cleanup_free_ char *realm = challenge_param(r->challenge, "realm");
+        _cleanup_free_ char *service = challenge_param(r->challenge, "service");
+        if (realm == NULL)
+            return kpod_err_msg(err, "authenticate to '%s': no realm in the challenge", r->name);
+        _cleanup_(kpod_cleanup_curl_easy_cleanup) CURL *esc = curl_easy_init();
+        char *s_service = service ? curl_easy_escape(esc, service, 0) : NULL;
+        _cleanup_free_ char *url = xasprintf("%s%s%s%s", realm, s_service ? "?service=" : "",
+                                             s_service ? s_service : "", "");
+        curl_free(s_service);
+        _cleanup_free_ char *up = xasprintf("%s:%s", r->user, r->pass ? r->pass : "");
+        _cleanup_free_ char *b64 = kpod_image_base64(up);
+        _cleanup_free_ char *basic = xasprintf("Authorization: Basic %s", b64);
+        struct http_resp resp;
+        if (http_get(r, url, NULL, basic, TOKEN_MAX, &resp, err) < 0) {
+            http_resp_free(&resp);
+            return -1;
+        }
+        long code = resp.code;
+        http_resp_free(&resp);
+        if (code == 401 || code == 403)
+            return kpod_err_input(err, "invalid username or password");
+        if (code != 200)
+            return kpod_err_msg(err, "token endpoint '%s': HTTP %ld", realm, code);
+        return 0;
+    }
+    if (authenticate(r, r->challenge, err) < 0)
+        return -1;
+    _cleanup_free_ char *url = xasprintf("%s://%s/v2/", r->scheme, r->host);
+    struct http_resp resp;
+    if (http_get(r, url, NULL, r->auth, ERROR_BODY_MAX, &resp, err) < 0) {
+        http_resp_free(&resp);
+        return -1;
+    }
+    long code = resp.code;
+    http_resp_free(&resp);
+    if (code == 401 || code == 403)
+        return kpod_err_input(err, "invalid username or password");
+    if (code != 200)
+        return kpod_err_msg(err, "HTTP %ld from %s", code, url);
+    return 0;
+}
