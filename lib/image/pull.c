@@ -503,8 +503,10 @@ kpod_image_pull(const char *root, const char *input, const struct kpod_pull_opts
     if (strcmp(ref->registry, "localhost") == 0) {
         /* localhost/ images are built or loaded locally, never pulled. */
         _cleanup_json_ json_t *img = kpod_image_lookup(root, input, err);
-        if (img == NULL)
+        if (img == NULL) {
+            (*err)->kind = KPOD_ERR_INTERNAL;
             return kpod_err_prefix(err, "pull '%s': localhost images are never pulled", input);
+        }
         *ret_id = xstrdup(kpod_json_str(img, "id"));
         return 0;
     }
