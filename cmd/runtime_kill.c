@@ -22,8 +22,8 @@ run_kill(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     int rc = rt_open(ctx, argv[0], &r, err);
     if (rc == 0 && strcmp(kpod_container_state_status(r.dir, r.state), "stopped") == 0)
         rc = kpod_err_invoke(err, "container '%s': is not running", argv[0]);
-    if (rc == 0 && kpod_container_kill(r.state->pid, r.state->starttime, r.state->cgroup_path,
-                                       sig, o->all, err) < 0)
+    if (rc == 0 && kpod_container_kill(r.state->pid, r.state->starttime, r.state->cgroup_path, sig,
+                                       o->all, err) < 0)
         rc = kpod_err_prefix(err, "container '%s'", argv[0]);
     rt_release(&r);
     return rc;

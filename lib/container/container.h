@@ -29,7 +29,7 @@ struct kpod_container_opts {
      * the OCI --console-socket protocol); -1: the master is returned in console_fd. */
     int console_socket;
     /* The cgroup, relative to each hierarchy's root; NULL: linux.cgroupsPath, or
-     * "kpod-runtime/<id>" when that is unset too. */
+     * "kpod-runtime-<id>" when that is unset too. */
     const char *cgroup_path;
     bool no_cgroup; /* do not create or join any cgroup (tests, nested setups) */
 };
@@ -37,12 +37,12 @@ struct kpod_container_opts {
 /* A created container as the parent sees it. */
 struct kpod_container {
     char *id;
-    pid_t pid;                   /* in the caller's pid namespace */
+    pid_t pid;                    /* in the caller's pid namespace */
     unsigned long long starttime; /* of pid (/proc/pid/stat), to detect pid reuse */
-    int console_fd;              /* pty master when returned to the caller, else -1 */
-    char *cgroup_path;           /* NULL with no_cgroup */
+    int console_fd;               /* pty master when returned to the caller, else -1 */
+    char *cgroup_path;            /* NULL with no_cgroup */
     char *fifo_path;
-    char *rootfs;                /* absolute */
+    char *rootfs; /* absolute */
 };
 
 void kpod_container_free(struct kpod_container *c);
@@ -67,16 +67,16 @@ bool kpod_container_proc_alive(pid_t pid, unsigned long long starttime);
 
 /* Sends sig to the container's init, or with all to every process of its cgroup (falls back to
  * init when there is no cgroup). Checks starttime against pid reuse. */
-int kpod_container_kill(pid_t pid, unsigned long long starttime, const char *cgroup_path,
-                        int sig, bool all, struct kpod_err **err);
+int kpod_container_kill(pid_t pid, unsigned long long starttime, const char *cgroup_path, int sig,
+                        bool all, struct kpod_err **err);
 /* Sends sig, waits up to timeout seconds for init to exit, then SIGKILLs everything.
  * Returns 1 when the grace period ran out and SIGKILL was needed, 0 otherwise. */
-int kpod_container_stop(pid_t pid, unsigned long long starttime, const char *cgroup_path,
-                        int sig, int timeout, struct kpod_err **err);
+int kpod_container_stop(pid_t pid, unsigned long long starttime, const char *cgroup_path, int sig,
+                        int timeout, struct kpod_err **err);
 
 /* The OCI state object {ociVersion, id, status, pid, bundle, annotations}. */
-json_t *kpod_container_state_json(const char *id, const char *status, pid_t pid,
-                                  const char *bundle, const struct kpod_oci_spec *spec);
+json_t *kpod_container_state_json(const char *id, const char *status, pid_t pid, const char *bundle,
+                                  const struct kpod_oci_spec *spec);
 /* Runs the hooks of one kind in order with the state JSON on stdin; each is killed after its
  * timeout. The first failure stops and is returned (with the hook's stderr). */
 int kpod_container_run_hooks(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,
@@ -101,8 +101,8 @@ struct kpod_container_exec_opts {
  * process settings and execs. Returns once the exec succeeded (or failed, with the child's
  * error: NOTFOUND 127 / INVOKE 126); *ret_pid is a child of the caller to waitpid for, and
  * *ret_console the pty master when terminal and no console socket (else -1). */
-int kpod_container_exec(const struct kpod_container_exec_opts *o, pid_t *ret_pid,
-                        int *ret_console, struct kpod_err **err);
+int kpod_container_exec(const struct kpod_container_exec_opts *o, pid_t *ret_pid, int *ret_console,
+                        struct kpod_err **err);
 
 /* Runtime state of `kpod runtime` (and anything else that wants an OCI-runtime-like store):
  * <dir>/state.json written atomically under <dir>/lock. */

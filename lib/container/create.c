@@ -39,8 +39,8 @@ clone_child(struct plan *p, struct kpod_err **err)
         if (own < 0 || setns(p->pidns_fd, CLONE_NEWPID) < 0)
             return kpod_err_sys(err, "join the pid namespace");
     }
-    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL,
-                               NULL, NULL);
+    pid_t pid =
+        (pid_t)syscall(SYS_clone, (unsigned long)p->clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
     int e = errno;
     if (pid == 0)
         child_main(p);
@@ -84,8 +84,8 @@ limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
          * the first is not expressible there: skip it with a note. */
         if (!d->allow) {
             if (i > 0 || strcmp(type, "a") != 0)
-                kpod_debug("device rule %zu (deny %s %s:%s) left to the default deny", i, type,
-                           maj, min);
+                kpod_debug("device rule %zu (deny %s %s:%s) left to the default deny", i, type, maj,
+                           min);
             if (l->devices_allow == NULL)
                 l->devices_allow = xcalloc(1, sizeof(char *));
             continue;
@@ -93,12 +93,29 @@ limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
         kpod_strv_push_take(&l->devices_allow, xasprintf("%s %s:%s %s", type, maj, min,
                                                          d->access ? d->access : "rwm"));
     }
+    /* What every container gets, as other runtimes do: mknod of anything (access to it is
+     * still denied), the default nodes, the terminals, and the spec's own devices. */
+    static const char *const defaults[] = {
+        "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+        "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+    };
+    if (l->devices_allow != NULL) {
+        for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+            kpod_strv_push(&l->devices_allow, defaults[i]);
+        const struct kpod_oci_linux *lx = spec->linux_;
+        for (size_t i = 0; i < lx->n_devices; i++) {
+            const struct kpod_oci_device *d = &lx->devices[i];
+            if (d->type[0] == 'c' || d->type[0] == 'b' || d->type[0] == 'u')
+                kpod_strv_push_take(&l->devices_allow,
+                                    xasprintf("%c %lld:%lld rwm", d->type[0] == 'b' ? 'b' : 'c',
+                                              (long long)d->major, (long long)d->minor));
+        }
+    }
     return 0;
 }
 
 static int
-setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path,
-             struct kpod_err **err)
+setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path, struct kpod_err **err)
 {
     if (o->no_cgroup)
         return 0;
@@ -106,7 +123,7 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path,
     const char *path = o->cgroup_path ? o->cgroup_path : l ? l->cgroups_path : NULL;
     _cleanup_free_ char *def = NULL;
     if (path == NULL || *path == '\0')
-        path = def = xasprintf("kpod-runtime/%s", o->id);
+        path = def = xasprintf("kpod-runtime-%s", o->id);
     while (*path == '/')
         path++;
     struct kpod_cgroup *cg = kpod_cgroup_open(path, true, err);
@@ -126,8 +143,8 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path,
 static int
 run_create_hooks(const struct kpod_container_opts *o, pid_t pid, struct kpod_err **err)
 {
-    _cleanup_json_ json_t *st = kpod_container_state_json(o->id, "creating", pid, o->bundle,
-                                                          o->spec);
+    _cleanup_json_ json_t *st =
+        kpod_container_state_json(o->id, "creating", pid, o->bundle, o->spec);
     if (hooks_run_in_ns(o->spec, KPOD_OCI_HOOK_PRESTART, st, 0, err) < 0 ||
         hooks_run_in_ns(o->spec, KPOD_OCI_HOOK_CREATE_RUNTIME, st, 0, err) < 0 ||
         hooks_run_in_ns(o->spec, KPOD_OCI_HOOK_CREATE_CONTAINER, st, pid, err) < 0)
@@ -191,8 +208,7 @@ undo_create(struct kpod_container *c)
 }
 
 static int
-prepare_fifo(struct plan *p, struct kpod_container *c, const char *state_dir,
-             struct kpod_err **err)
+prepare_fifo(struct plan *p, struct kpod_container *c, const char *state_dir, struct kpod_err **err)
 {
     c->fifo_path = xasprintf("%s/exec.fifo", state_dir);
     if (mkfifo(c->fifo_path, 0622) < 0) {

@@ -138,8 +138,7 @@ run_one(const struct kpod_oci_hook *h, const char *kind, const char *state, pid_
         if (*c == '\n')
             *c = ' ';
     if (status < 0)
-        return kpod_err_input(err, "%s hook '%s': timed out after %ds", kind, h->path,
-                              h->timeout);
+        return kpod_err_input(err, "%s hook '%s': timed out after %ds", kind, h->path, h->timeout);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFSIGNALED(status))
@@ -150,15 +149,14 @@ run_one(const struct kpod_oci_hook *h, const char *kind, const char *state, pid_
 }
 
 int
-hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,
-                const json_t *state, pid_t ns_pid, struct kpod_err **err)
+hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind, const json_t *state,
+                pid_t ns_pid, struct kpod_err **err)
 {
     if (spec->hooks == NULL || spec->hooks->n[kind] == 0)
         return 0;
     _cleanup_free_ char *s = kpod_json_dumps(state, false);
     for (size_t i = 0; i < spec->hooks->n[kind]; i++)
-        if (run_one(&spec->hooks->list[kind][i], kpod_oci_hook_kind_name(kind), s, ns_pid, err) <
-            0)
+        if (run_one(&spec->hooks->list[kind][i], kpod_oci_hook_kind_name(kind), s, ns_pid, err) < 0)
             return -1;
     return 0;
 }

@@ -55,12 +55,12 @@ struct plan {
     const struct kpod_oci_process *process;
     const char *id;
     char *rootfs;
-    int clone_flags;        /* new namespaces created by clone (not cgroup) */
-    bool new_cgroupns;      /* unshared by the child once in its cgroup */
+    int clone_flags;   /* new namespaces created by clone (not cgroup) */
+    bool new_cgroupns; /* unshared by the child once in its cgroup */
     bool new_mountns, new_utsns, own_utsns, new_netns, new_pidns, new_ipcns;
     struct ns_join joins[8];
     size_t n_joins;
-    int pidns_fd;           /* a pid namespace to join (parent side), -1 */
+    int pidns_fd; /* a pid namespace to join (parent side), -1 */
     struct mount_plan *mounts;
     size_t n_mounts;
     unsigned long root_propagation;
@@ -81,8 +81,8 @@ struct plan {
 };
 
 /* plan.c */
-int plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle,
-              const char *id, struct kpod_err **err);
+int plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle, const char *id,
+              struct kpod_err **err);
 void plan_release(struct plan *p);
 /* A signed CLONE_NEW* from an OCI namespace type, 0 if unknown. */
 int ns_type_flag(const char *type);

@@ -14,8 +14,8 @@
 static int
 sysctl_allowed(const struct plan *p, const char *key, struct kpod_err **err)
 {
-    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                      "kernel.sem",    "kernel.shmall", "kernel.shmmax",
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
                                       "kernel.shmmni", "kernel.shm_rmid_forced"};
     bool own_net = p->new_netns;
     bool own_ipc = p->new_ipcns;
@@ -130,8 +130,8 @@ rootfs_finish(struct plan *p, struct kpod_err **err)
     const char *hn = p->spec->hostname;
     if (hn != NULL && *hn != '\0' && sethostname(hn, strlen(hn)) < 0)
         return kpod_err_sys(err, "hostname '%s'", hn);
-    if (l != NULL && (mask_paths(l->masked_paths, err) < 0 ||
-                      readonly_paths(l->readonly_paths, err) < 0))
+    if (l != NULL &&
+        (mask_paths(l->masked_paths, err) < 0 || readonly_paths(l->readonly_paths, err) < 0))
         return -1;
     if (p->spec->root->readonly &&
         mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | mount_flags_of("/"), NULL) < 0)

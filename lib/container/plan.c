@@ -16,9 +16,10 @@ struct ns_name {
 };
 
 static const struct ns_name ns_names[] = {
-    {"pid", CLONE_NEWPID},     {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},     {"uts", CLONE_NEWUTS},     {"cgroup", CLONE_NEWCGROUP},
-    {"user", CLONE_NEWUSER},   {"time", 0x00000080 /* CLONE_NEWTIME */},
+    {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET},
+    {"mount", CLONE_NEWNS},  {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER}, {"time", 0x00000080 /* CLONE_NEWTIME */},
 };
 
 int
@@ -68,8 +69,7 @@ plan_namespaces(struct plan *p, const struct kpod_oci_linux *l, struct kpod_err 
     for (size_t i = 0; l != NULL && i < l->n_namespaces; i++) {
         for (size_t j = 0; j < i; j++)
             if (strcmp(l->namespaces[j].type, l->namespaces[i].type) == 0)
-                return kpod_err_input(err, "namespace '%s': listed twice",
-                                      l->namespaces[i].type);
+                return kpod_err_input(err, "namespace '%s': listed twice", l->namespaces[i].type);
         if (plan_namespace(p, &l->namespaces[i], err) < 0)
             return -1;
     }
@@ -81,8 +81,7 @@ plan_namespaces(struct plan *p, const struct kpod_oci_linux *l, struct kpod_err 
     if (!p->new_mountns)
         return kpod_err_input(err, "namespace 'mount': kpod needs a new mount namespace");
     if (p->spec->hostname != NULL && *p->spec->hostname && !p->new_utsns && !p->own_utsns)
-        return kpod_err_input(err, "hostname '%s': needs a 'uts' namespace",
-                              p->spec->hostname);
+        return kpod_err_input(err, "hostname '%s': needs a 'uts' namespace", p->spec->hostname);
     return 0;
 }
 
@@ -103,8 +102,7 @@ plan_mount(struct mount_plan *mp, const struct kpod_oci_mount *m, const char *bu
     }
     if (m->source == NULL || *m->source == '\0')
         return kpod_err_input(err, "mount '%s': bind mount without a source", m->destination);
-    mp->source = m->source[0] == '/' ? xstrdup(m->source)
-                                     : xasprintf("%s/%s", bundle, m->source);
+    mp->source = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
     struct stat st;
     if (stat(mp->source, &st) < 0)
         return kpod_err_sys(err, "mount '%s': source '%s'", m->destination, mp->source);
@@ -196,14 +194,14 @@ static const struct {
     const char *name;
     int resource;
 } rlimit_names[] = {
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_DATA", RLIMIT_DATA},       {"RLIMIT_STACK", RLIMIT_STACK},
-    {"RLIMIT_CORE", RLIMIT_CORE},       {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},     {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_CPU", RLIMIT_CPU},           {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_DATA", RLIMIT_DATA},         {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_CORE", RLIMIT_CORE},         {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},       {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
     {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     {"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 
 int
@@ -233,8 +231,8 @@ plan_rlimits(struct plan *p, const struct kpod_oci_process *proc, struct kpod_er
         struct rlimit lim = {.rlim_cur = r->soft, .rlim_max = r->hard};
         if (cur.rlim_max != RLIM_INFINITY && lim.rlim_max > cur.rlim_max) {
             kpod_warn("rlimit '%s': hard limit %llu is above the caller's %llu: lowered to %llu",
-                      r->type, (unsigned long long)lim.rlim_max,
-                      (unsigned long long)cur.rlim_max, (unsigned long long)cur.rlim_max);
+                      r->type, (unsigned long long)lim.rlim_max, (unsigned long long)cur.rlim_max,
+                      (unsigned long long)cur.rlim_max);
             lim.rlim_max = cur.rlim_max;
             if (lim.rlim_cur > lim.rlim_max)
                 lim.rlim_cur = lim.rlim_max;

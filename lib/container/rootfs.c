@@ -122,8 +122,7 @@ mount_one(int rootfd, const struct mount_plan *mp, const struct plan *p, struct 
         if (mount(mp->source, target, NULL, bflags, NULL) < 0)
             return kpod_err_sys(err, "mount '%s': bind '%s'", dest, mp->source);
         unsigned long extra = mp->f.flags & ~(MS_REMOUNT);
-        if (extra != 0 &&
-            mount_again(rootfd, dest, MS_BIND | MS_REMOUNT | extra, err) < 0)
+        if (extra != 0 && mount_again(rootfd, dest, MS_BIND | MS_REMOUNT | extra, err) < 0)
             return -1;
     } else if (strcmp(m->type, "cgroup") == 0) {
         if (mount_cgroup(rootfd, tfd, mp, p, err) < 0)
@@ -152,14 +151,13 @@ struct dev_node {
 };
 
 static const struct dev_node default_nodes[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-    {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const default_links[][2] = {
-    {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"},
-    {"stdout", "/proc/self/fd/1"},   {"stderr", "/proc/self/fd/2"},
-    {"core", "/proc/kcore"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 };
 
 static int

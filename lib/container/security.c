@@ -30,8 +30,7 @@ caps_mask(char *const *names, const char *set, uint64_t *ret, struct kpod_err **
     for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
         int c = cap_from_name(names[i]);
         if (c < 0)
-            return kpod_err_input(err, "capabilities: %s: unknown capability '%s'", set,
-                                  names[i]);
+            return kpod_err_input(err, "capabilities: %s: unknown capability '%s'", set, names[i]);
         if (c > CAP_LAST_CAP) {
             kpod_warn("capability '%s' is not supported by this kernel: ignored", names[i]);
             continue;
@@ -102,9 +101,12 @@ static int
 seccomp_op(const char *name, enum scmp_compare *ret)
 {
     static const struct name_val ops[] = {
-        {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT},
-        {"SCMP_CMP_LE", SCMP_CMP_LE}, {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-        {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_NE", SCMP_CMP_NE},
+        {"SCMP_CMP_LT", SCMP_CMP_LT},
+        {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+        {"SCMP_CMP_GE", SCMP_CMP_GE},
+        {"SCMP_CMP_GT", SCMP_CMP_GT},
         {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
     };
     for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
@@ -175,8 +177,7 @@ seccomp_add_rule(scmp_filter_ctx ctx, int nr, uint32_t action,
         const struct kpod_oci_seccomp_arg *a = &sc->args[i];
         enum scmp_compare op;
         if (seccomp_op(a->op, &op) < 0)
-            return kpod_err_input(err, "seccomp: syscall '%s': unknown operator '%s'", name,
-                                  a->op);
+            return kpod_err_input(err, "seccomp: syscall '%s': unknown operator '%s'", name, a->op);
         cmps[i] = (struct scmp_arg_cmp){a->index, op, a->value, a->value_two};
         repeat = repeat || seen[a->index];
         seen[a->index] = true;
