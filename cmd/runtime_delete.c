@@ -44,5 +44,4 @@ const struct kpod_cmd kpod_cmd_runtime_delete = {
     .run = run_delete,
     .min_args = 1,
     .max_args = 1,
-    .args_complete = "runtime-containers",
 };

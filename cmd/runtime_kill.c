@@ -39,5 +39,4 @@ const struct kpod_cmd kpod_cmd_runtime_kill = {
     .run = run_kill,
     .min_args = 1,
     .max_args = 2,
-    .args_complete = "runtime-containers",
 };

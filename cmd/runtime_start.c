@@ -20,5 +20,4 @@ const struct kpod_cmd kpod_cmd_runtime_start = {
     .run = run_start,
     .min_args = 1,
     .max_args = 1,
-    .args_complete = "runtime-containers",
 };

@@ -35,5 +35,4 @@ const struct kpod_cmd kpod_cmd_runtime_state = {
     .run = run_state,
     .min_args = 1,
     .max_args = 1,
-    .args_complete = "runtime-containers",
 };
