@@ -66,8 +66,10 @@ kpod_cgroup_free(struct kpod_cgroup *cg)
 {
     if (cg == NULL)
         return;
-    for (int c = 0; c < CG_NCTRL; c++)
+    for (int c = 0; c < CG_NCTRL; c++) {
+        free(cg->mounts[c]);
         free(cg->dirs[c]);
+    }
     free(cg->path);
     free(cg->root);
     free(cg->dir);
@@ -113,8 +115,8 @@ is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static struct kpod_cgroup *
-open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **err)
+struct kpod_cgroup *
+cg_open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **err)
 {
     _cleanup_(kpod_cleanup_kpod_cgroup_free) struct kpod_cgroup *cg = xzalloc(sizeof(*cg));
     cg->version = KPOD_CGROUP_V1;
@@ -123,6 +125,7 @@ open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **er
     for (int c = 0; c < CG_NCTRL; c++) {
         if (m->v1[c] == NULL)
             continue;
+        cg->mounts[c] = xstrdup(m->v1[c]);
         cg->dirs[c] = xasprintf("%s/%s", m->v1[c], path);
         any = true;
         found = found || is_dir(cg->dirs[c]);
@@ -164,7 +167,7 @@ kpod_cgroup_open(const char *path, bool create, struct kpod_err **err)
     const struct cg_mounts *m = cg_host_mounts();
     if (m->version == KPOD_CGROUP_V2)
         return open_v2(m->v2, norm, create, err);
-    return open_v1(m, norm, create, err);
+    return cg_open_v1(m, norm, create, err);
 }
 
 struct kpod_cgroup *

@@ -58,6 +58,9 @@ cg_write(const char *dir, const char *file, const char *value, struct kpod_err *
     if (join(path, sizeof(path), dir, file) < 0)
         return kpod_err_sys(err, "write '%s' to '%s/%s'", value, dir, file);
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && access(dir, F_OK) == 0)
+        return kpod_err_msg(err, "write '%s' to '%s': no such file (controller not available)",
+                            value, path);
     if (fd < 0)
         return kpod_err_sys(err, "write '%s' to '%s'", value, path);
     size_t len = strlen(value);

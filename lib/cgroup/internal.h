@@ -60,11 +60,17 @@ char *cg_normalize_path(const char *path, struct kpod_err **err);
 
 struct kpod_cgroup {
     enum kpod_cgroup_version version;
-    char *path;           /* normalised relative path, e.g. "kpod/abc/web" */
-    char *dirs[CG_NCTRL]; /* v1: <mount>/<path> per controller, NULL if not mounted */
-    char *root;           /* v2: the cgroup2 mount */
-    char *dir;            /* v2: <root>/<path> */
+    char *path;             /* normalised relative path, e.g. "kpod/abc/web" */
+    char *mounts[CG_NCTRL]; /* v1: the mount of each controller's hierarchy, NULL if none */
+    char *dirs[CG_NCTRL];   /* v1: <mount>/<path> per controller, NULL if not mounted */
+    char *root;             /* v2: the cgroup2 mount */
+    char *dir;              /* v2: <root>/<path> */
 };
+
+/* Opens or creates a v1 cgroup on the hierarchies of m (the host's, or a test's); takes path
+ * (normalised). */
+struct kpod_cgroup *cg_open_v1(const struct cg_mounts *m, char *path, bool create,
+                               struct kpod_err **err);
 
 /* v1: true if dirs[c] is set and no earlier controller shares its directory (co-mounted
  * cpu,cpuacct), so per-hierarchy work runs once per directory. */

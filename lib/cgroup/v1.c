@@ -62,12 +62,11 @@ mkdir_levels(const char *mount, const char *path, bool cpuset, char ***made, str
 int
 cg_v1_create(struct kpod_cgroup *cg, struct kpod_err **err)
 {
-    const struct cg_mounts *m = cg_host_mounts();
     _cleanup_strv_ char **made = NULL;
     for (int c = 0; c < CG_NCTRL; c++) {
         if (!cg_v1_first(cg, c))
             continue;
-        if (mkdir_levels(m->v1[c], cg->path, c == CG_CPUSET, &made, err) < 0) {
+        if (mkdir_levels(cg->mounts[c], cg->path, c == CG_CPUSET, &made, err) < 0) {
             /* Nothing half-made: remove what this call created, deepest first. */
             for (size_t i = kpod_strv_len(made); i-- > 0;)
                 rmdir(made[i]);
