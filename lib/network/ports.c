@@ -1,0 +1,109 @@
+/* hostPort forwarding and outbound NAT with nftables through libnftables.
+ *
+ * Why nftables and not a userspace forwarder: the kernel forwards without a process per pod
+ * (kpod is daemonless; a forwarder would have to live in the monitor and die with it), source
+ * addresses are preserved for external clients, and UDP works the same as TCP. Every pod's
+ * rules live in a table of their own (`ip kpod-<id>`), so removing the pod is one atomic
+ * `delete table` and nothing can be left behind in shared chains. Each network has one table
+ * (`ip kpod-net-<bridge>`) for the masquerade of its subnet, removed with the bridge. */
+#include "network/internal.h"
+
+#include <nftables/libnftables.h>
+#include <stdarg.h>
+#include <string.h>
+
+KPOD_DEFINE_CLEANUP(struct nft_ctx, nft_ctx_free)
+
+int
+kpod_nft_run(const char *cmds, struct kpod_err **err)
+{
+    _cleanup_(kpod_cleanup_nft_ctx_free) struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (nft == NULL)
+        return kpod_err_msg(err, "nftables: cannot create a context");
+    nft_ctx_buffer_output(nft);
+    nft_ctx_buffer_error(nft);
+    if (nft_run_cmd_from_buffer(nft, cmds) != 0) {
+        const char *e = nft_ctx_get_error_buffer(nft);
+        _cleanup_free_ char *line = xstrdup(e != NULL ? e : "failed");
+        char *nl = strchr(line, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        kpod_debug("nft input:\n%s", cmds);
+        return kpod_err_msg(err, "nftables: %s", line);
+    }
+    return 0;
+}
+
+char *
+kpod_nft_pod_table(const char *pod_id)
+{
+    char d[KPOD_DIGEST_STR_LEN];
+    kpod_sha256_buf(pod_id, strlen(pod_id), d);
+    return xasprintf("kpod-%.16s", d + 7);
+}
+
+int
+kpod_nft_table_delete(const char *table, struct kpod_err **err)
+{
+    if (table == NULL || *table == '\0')
+        return 0;
+    /* "add" first makes the delete succeed when the table is already gone */
+    _cleanup_free_ char *cmd = xasprintf("add table ip %s\ndelete table ip %s\n", table, table);
+    return kpod_nft_run(cmd, err);
+}
+
+static void append(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+append(char **buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *n = xasprintf("%s%s", *buf != NULL ? *buf : "", s);
+    free(*buf);
+    *buf = n;
+}
+
+int
+kpod_nft_ports_add(const char *table, const char *pod_ip, const char *bridge,
+                   const struct kpod_net_port *ports, size_t n, struct kpod_err **err)
+{
+    _cleanup_free_ char *c = NULL;
+    append(&c, "add table ip %s\nflush table ip %s\n", table, table);
+    append(&c, "add chain ip %s prerouting { type nat hook prerouting priority dstnat; }\n", table);
+    append(&c, "add chain ip %s output { type nat hook output priority -100; }\n", table);
+    append(&c, "add chain ip %s postrouting { type nat hook postrouting priority srcnat; }\n",
+           table);
+    for (size_t i = 0; i < n; i++) {
+        const struct kpod_net_port *p = &ports[i];
+        _cleanup_free_ char *match = p->host_ip != NULL && *p->host_ip != '\0'
+                                         ? xasprintf("ip daddr %s", p->host_ip)
+                                         : xstrdup("fib daddr type local");
+        const char *chains[] = {"prerouting", "output"};
+        for (size_t k = 0; k < 2; k++)
+            append(&c, "add rule ip %s %s %s %s dport %u dnat to %s:%u\n", table, chains[k], match,
+                   p->protocol, p->host_port, pod_ip, p->container_port);
+    }
+    /* replies to 127.0.0.1 clients and hairpin clients must come back through the host */
+    append(&c,
+           "add rule ip %s postrouting oifname \"%s\" ip saddr 127.0.0.0/8 ip daddr %s "
+           "masquerade\n",
+           table, bridge, pod_ip);
+    append(&c, "add rule ip %s postrouting oifname \"%s\" ip saddr %s ip daddr %s masquerade\n",
+           table, bridge, pod_ip, pod_ip);
+    return kpod_nft_run(c, err);
+}
+
+int
+kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err)
+{
+    _cleanup_free_ char *c = NULL;
+    _cleanup_free_ char *t = xasprintf("kpod-net-%s", bridge);
+    append(&c, "add table ip %s\nflush table ip %s\n", t, t);
+    append(&c, "add chain ip %s postrouting { type nat hook postrouting priority srcnat; }\n", t);
+    append(&c, "add rule ip %s postrouting ip saddr %s ip daddr != %s masquerade\n", t, subnet,
+           subnet);
+    return kpod_nft_run(c, err);
+}

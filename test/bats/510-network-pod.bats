@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# Pod networking through the hidden `kpod __net` plumbing (what the sandbox calls): netns,
+# veth on the network's bridge, addresses, routes, hostPort rules, teardown.
+
+load helpers
+load network_helpers
+
+setup() {
+    net_setup
+}
+
+teardown() {
+    net_teardown
+}
+
+@test "two pods get distinct addresses and reach each other by IP" {
+    run_kpod __net setup a --network "$NET"
+    local ipa nsa table
+    ipa=$(jq -r .ip <<<"$output")
+    nsa=$(jq -r .netnsPath <<<"$output")
+    assert "$nsa" == "$KPOD_RUNROOT/netns/a" "netns pinned under the runroot"
+    assert "$(jq -r '.interfaces[0] | .name + " " + .network + " " + .gateway' <<<"$output")" == \
+        "eth0 $NET $SUBNET_PREFIX.1"
+    assert "$(jq -r '.routes[] | select(.dest == "") | .gateway' <<<"$output")" == "$SUBNET_PREFIX.1" \
+        "default route via the bridge"
+    run_kpod __net setup b --network "$NET"
+    local ipb
+    ipb=$(jq -r .ip <<<"$output")
+    assert "$ipa" =~ "^$SUBNET_PREFIX\.[0-9]+$" "address in the subnet"
+    assert "$ipa" != "$ipb" "distinct addresses"
+
+    # the kernel agrees
+    assert "$(in_pod a ip -4 -o addr show dev eth0 | awk '{print $4}')" == "$ipa/24"
+    assert "$(in_pod a ip route show default)" =~ "default via $SUBNET_PREFIX.1 dev eth0"
+    assert "$(in_pod a ip -o link show lo)" =~ "UP" "lo up"
+    assert "$(ip -o -4 addr show dev "$BR" | awk '{print $4}')" == "$SUBNET_PREFIX.1/24" "bridge"
+    assert "$(ip -o link show master "$BR" | wc -l)" == 2 "two veths on the bridge"
+
+    start_httpd b 8080 "hello from b"
+    run fetch a "http://$ipb:8080/"
+    assert "$status" == 0 "a fetches from b: $output"
+    assert "$output" == "hello from b"
+    # and the host reaches the pod through the bridge
+    run fetch "http://$ipb:8080/"
+    assert "$output" == "hello from b"
+
+    run_kpod __net teardown a
+    run_kpod __net teardown b
+    assert_no_leaks
+}
+
+@test "hostPort is reachable on 127.0.0.1 and removed with the pod" {
+    run_kpod __net setup web --network "$NET" --port 18080:8080 --port 127.0.0.1:18081:8081/tcp
+    local table ip
+    table=$(jq -r .nftTable <<<"$output")
+    ip=$(jq -r .ip <<<"$output")
+    assert "$table" =~ "^kpod-[0-9a-f]{16}$" "a table per pod"
+    assert "$(jq -r '.ports[0].hostPort' <<<"$output")" == 18080
+    run nft list table ip "$table"
+    assert "$output" =~ "dnat to $ip:8080" "DNAT rule"
+    start_httpd web 8080 "published"
+    start_httpd web 8081 "loopback only"
+    run fetch "http://127.0.0.1:18080/"
+    assert "$status" == 0 "fetch 127.0.0.1:18080"
+    assert "$output" == "published"
+    run fetch "http://127.0.0.1:18081/"
+    assert "$output" == "loopback only"
+    run_kpod __net teardown web
+    run fetch "http://127.0.0.1:18080/"
+    assert "$status" != 0 "port closed after teardown"
+    assert_no_leaks "$table"
+}
+
+@test "udp hostPort" {
+    run_kpod __net setup dns --network "$NET" --port 15353:5353/udp
+    local table
+    table=$(jq -r .nftTable <<<"$output")
+    run nft list table ip "$table"
+    assert "$output" =~ "udp dport 15353 dnat to" "udp DNAT"
+    run_kpod __net teardown dns
+    assert_no_leaks "$table"
+}
+
+@test "static IP and MAC; a taken static IP fails and leaves nothing" {
+    run_kpod __net setup s1 --network "$NET" --ip "$SUBNET_PREFIX.77" --mac 02:00:00:aa:bb:cc
+    assert "$(jq -r .ip <<<"$output")" == "$SUBNET_PREFIX.77"
+    assert "$(in_pod s1 ip -o link show eth0)" =~ "link/ether 02:00:00:aa:bb:cc " "MAC set"
+    run_kpod 125 __net setup s2 --network "$NET" --ip "$SUBNET_PREFIX.77"
+    assert "$(error_line)" =~ "address '$SUBNET_PREFIX.77' is already allocated to pod"
+    assert "$(ls "$KPOD_RUNROOT/netns")" == "s1" "no netns left for s2"
+    run_kpod 125 __net setup s3 --network "$NET" --ip 10.1.1.1
+    assert "$(error_line)" =~ "is not in subnet"
+    run_kpod 125 __net setup s4 --network "$NET" --port 99999:80
+    assert "$(error_line)" =~ "ports must be 1-65535"
+    run_kpod 127 __net setup s5 --network nosuchnet
+    assert "$(ls "$KPOD_RUNROOT/netns")" == "s1" "still only s1"
+    assert "$(ip -o link show master "$BR" | wc -l)" == 1 "one veth"
+    assert "$(jq '.allocations | length' "$KPOD_RUNROOT/networks/$NET/ipam.json")" == 1 "one IP"
+    run_kpod __net teardown s1
+    assert_no_leaks
+}
+
+@test "concurrent setups never share an address" {
+    local i
+    for i in 1 2 3 4 5 6; do
+        "$KPOD" __net setup "c$i" --network "$NET" >"$BATS_TEST_TMPDIR/c$i.json" 2>&1 3>&- &
+    done
+    wait
+    local ips
+    ips=$(for i in 1 2 3 4 5 6; do jq -r .ip "$BATS_TEST_TMPDIR/c$i.json"; done | sort)
+    assert "$(wc -l <<<"$ips")" == 6 "six addresses"
+    assert "$(sort -u <<<"$ips" | wc -l)" == 6 "all distinct: $ips"
+    assert "$(ip -o link show master "$BR" | wc -l)" == 6 "six veths"
+    for i in 1 2 3 4 5 6; do
+        "$KPOD" __net teardown "c$i" 3>&- &
+    done
+    wait
+    assert_no_leaks
+}
+
+@test "teardown is idempotent and works after the pod's processes were killed" {
+    run_kpod __net setup k --network "$NET" --port 18090:80
+    local table
+    table=$(jq -r .nftTable <<<"$output")
+    start_httpd k 80 x
+    kill -9 "${PIDS[0]}"
+    run_kpod __net teardown k
+    run_kpod __net teardown k
+    run_kpod __net teardown never-set-up
+    assert_no_leaks "$table"
+}
+
+@test "the network's bridge stays while another pod uses it" {
+    run_kpod __net setup p1 --network "$NET"
+    run_kpod __net setup p2 --network "$NET"
+    run_kpod __net teardown p1
+    run ip link show "$BR"
+    assert "$status" == 0 "bridge kept for p2"
+    run_kpod 126 network rm "$NET"
+    assert "$(error_line)" =~ "network '$NET' is in use by 1 pod address"
+    run_kpod __net teardown p2
+    assert_no_leaks
+    run_kpod network rm "$NET"
+}
+
+@test "network none gives loopback only; host network creates nothing" {
+    run_kpod __net setup lonely --network none
+    assert "$(jq -r .ip <<<"$output")" == ""
+    assert "$(in_pod lonely ip -o link show | awk -F': ' '{print $2}')" == "lo"
+    run_kpod 125 __net setup lonely2 --network none --port 80:80
+    run_kpod __net setup hosty --host-network
+    assert "$(jq -r '.hostNetwork' <<<"$output")/$(jq -r .netnsPath <<<"$output")" == 'true/'
+    run_kpod 126 __net iface-ls hosty
+    run_kpod __net teardown lonely
+    run_kpod __net teardown hosty
+    assert_no_leaks
+}
