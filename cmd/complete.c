@@ -1,5 +1,6 @@
 /* Hidden `kpod __complete KIND [PREFIX]`: dynamic candidates for the completion scripts. */
 #include "cli.h"
+#include "common.h"
 #include "network/network.h"
 
 #include <string.h>
@@ -28,12 +29,44 @@ complete_networks(struct kpod_ctx *ctx, const char *prefix)
     kpod_net_config_list_free(v, n);
 }
 
+static void
+complete_pods(struct kpod_ctx *ctx, const char *prefix)
+{
+    size_t n = 0;
+    struct kpod_err *e = NULL;
+    struct kpod_pod_state **pods = kpod_cmd_all_pods(ctx, &n, &e);
+    for (size_t i = 0; i < n; i++)
+        if (kpod_str_has_prefix(pods[i]->name, prefix))
+            printf("%s\n", pods[i]->name);
+    kpod_cmd_free_pods(pods, n);
+    kpod_err_free(&e);
+}
+
+static void
+complete_containers(struct kpod_ctx *ctx, const char *prefix)
+{
+    size_t n = 0;
+    struct kpod_err *e = NULL;
+    struct kpod_pod_state **pods = kpod_cmd_all_pods(ctx, &n, &e);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < pods[i]->nctrs; j++) {
+            _cleanup_free_ char *name = xasprintf("%s-%s", pods[i]->name, pods[i]->ctrs[j].name);
+            if (kpod_str_has_prefix(name, prefix))
+                printf("%s\n", name);
+        }
+    }
+    kpod_cmd_free_pods(pods, n);
+    kpod_err_free(&e);
+}
+
 /* One entry a kind; the modules that own pods, containers and images add theirs here. */
 static const struct {
     const char *kind;
     void (*fn)(struct kpod_ctx *ctx, const char *prefix);
 } completers[] = {
     {"commands", complete_commands},
+    {"pods", complete_pods},
+    {"containers", complete_containers},
     {"images", image_complete},
     {"networks", complete_networks},
 };

@@ -10,11 +10,21 @@
 
 #include "manifest/manifest.h"
 #include "spec/spec.h"
+#include "common.h"
 
 struct play_opts {
     bool dry_run;
     char *format;
     char *output;
+    bool quiet;
+    bool start;
+    bool replace;
+    char *network;
+    char *ip;
+    bool tls_verify;
+    char *authfile;
+    char *creds;
+    char **log_opts;
 };
 
 static const struct kpod_opt play_opts[] = {
@@ -24,6 +34,24 @@ static const struct kpod_opt play_opts[] = {
      "output format of --dry-run: json or table", "=json table", NULL, false},
     {"output", 'o', KPOD_OPT_STRING, offsetof(struct play_opts, output), "DIR",
      "with --dry-run, write one OCI bundle per container under DIR", "dir", NULL, false},
+    {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct play_opts, quiet), NULL,
+     "print only the pod ids, and no pull progress", NULL, NULL, false},
+    {"start", 0, KPOD_OPT_BOOL, offsetof(struct play_opts, start), NULL,
+     "start the pods (--start=false only creates them)", NULL, "true", false},
+    {"replace", 0, KPOD_OPT_BOOL, offsetof(struct play_opts, replace), NULL,
+     "remove existing pods of the same names first", NULL, NULL, false},
+    {"network", 0, KPOD_OPT_STRING, offsetof(struct play_opts, network), "NAME",
+     "the network the pods join (default kpod)", "networks", NULL, false},
+    {"ip", 0, KPOD_OPT_STRING, offsetof(struct play_opts, ip), "ADDRESS",
+     "a static address for the pod (one pod only)", NULL, NULL, false},
+    {"tls-verify", 0, KPOD_OPT_BOOL, offsetof(struct play_opts, tls_verify), NULL,
+     "verify registries' TLS certificates (false also allows plain HTTP)", NULL, "true", false},
+    {"authfile", 0, KPOD_OPT_STRING, offsetof(struct play_opts, authfile), "FILE",
+     "registry credentials (containers-auth.json)", "file", NULL, false},
+    {"creds", 0, KPOD_OPT_STRING, offsetof(struct play_opts, creds), "USER[:PASS]",
+     "registry credentials", NULL, NULL, false},
+    {"log-opt", 0, KPOD_OPT_STRV, offsetof(struct play_opts, log_opts), "OPT",
+     "log options: max-size=SIZE, max-file=N", NULL, NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -250,8 +278,17 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     if (o->format != NULL && strcmp(o->format, "json") != 0 && strcmp(o->format, "table") != 0)
         return kpod_err_usage(err, "play: unknown format '%s': want json or table", o->format);
     if (!o->dry_run)
-        return kpod_err_usage(err, "play: running pods is not implemented in this build yet: "
-                                   "use --dry-run to validate and see the OCI specs");
+        return kpod_cmd_play_run(ctx,
+                                 &(struct kpod_play_cli){.quiet = o->quiet,
+                                                         .no_start = !o->start,
+                                                         .replace = o->replace,
+                                                         .tls_verify = o->tls_verify,
+                                                         .network = o->network,
+                                                         .ip = o->ip,
+                                                         .authfile = o->authfile,
+                                                         .creds = o->creds,
+                                                         .log_opts = o->log_opts},
+                                 argv, err);
     if (o->output != NULL && (strchr(o->output, '\n') != NULL || *o->output == '\0'))
         return kpod_err_usage(err, "play: invalid output directory '%s'", o->output);
     _cleanup_free_ char *abs_out = NULL;

@@ -263,7 +263,7 @@ proc_stat(pid_t pid, char *ret_state)
         return 0;
     *ret_state = p[2];
     p++;
-    for (int field = 2; field < 22 && p != NULL; field++)
+    for (int field = 3; field < 22 && p != NULL; field++)
         p = strchr(p + 1, ' ');
     return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
 }

@@ -27,11 +27,11 @@ kpod_sandbox_unmount_all(struct kpod_pod_state *p, struct kpod_err **err)
     int rc = 0;
     for (size_t n = kpod_strv_len(p->mounts); n-- > 0;) {
         const char *m = p->mounts[n];
-        if (umount2(m, UMOUNT_NOFOLLOW) < 0 && errno == EBUSY)
-            umount2(m, MNT_DETACH | UMOUNT_NOFOLLOW);
-        else if (errno != 0 && errno != EINVAL && errno != ENOENT && rc == 0)
+        int r = umount2(m, UMOUNT_NOFOLLOW);
+        if (r < 0 && errno == EBUSY)
+            r = umount2(m, MNT_DETACH | UMOUNT_NOFOLLOW);
+        if (r < 0 && errno != EINVAL && errno != ENOENT && rc == 0)
             rc = kpod_err_sys(err, "unmount '%s'", m);
-        errno = 0;
         free(p->mounts[n]);
         p->mounts[n] = NULL;
     }

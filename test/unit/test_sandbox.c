@@ -211,6 +211,21 @@ test_proc(void)
 {
     uint64_t st = kpod_proc_start_time(getpid());
     ok(st > 0, "own start time");
+    /* field 22 of /proc/self/stat, counted independently */
+    char buf[1024] = "";
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (f != NULL) {
+        if (fgets(buf, sizeof(buf), f) == NULL)
+            buf[0] = '\0';
+        fclose(f);
+    }
+    char *q = strrchr(buf, ')');
+    unsigned long long want = 0;
+    for (int field = 2; q != NULL && field < 22; field++)
+        q = strchr(q + 1, ' ');
+    if (q != NULL)
+        want = strtoull(q + 1, NULL, 10);
+    is_int(st, want, "start time is field 22");
     ok(kpod_proc_alive(getpid(), st), "alive with the right start time");
     pid_t z = fork();
     if (z == 0)

@@ -1,0 +1,79 @@
+/* `kpod down FILE…|-`: stop and remove the pods of the YAML (idempotent). */
+#include "common.h"
+
+#include <string.h>
+
+#include "manifest/manifest.h"
+
+struct down_opts {
+    bool force;
+};
+
+static const struct kpod_opt down_opts[] = {
+    {"force", 0, KPOD_OPT_BOOL, offsetof(struct down_opts, force), NULL,
+     "also remove the named volumes (persistentVolumeClaim) of the pods", NULL, NULL, false},
+    KPOD_OPTS_END,
+};
+
+static void
+remove_claims(struct kpod_ctx *ctx, const struct kpod_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_volumes; i++) {
+        const struct kpod_volume *v = &pod->volumes[i];
+        if (v->type != KPOD_VOLUME_PVC || v->claim == NULL)
+            continue;
+        _cleanup_free_ char *dir = xasprintf("%s/volumes/%s", ctx->root, v->claim);
+        struct kpod_err *e = NULL;
+        if (kpod_fs_rm_rf(dir, &e) < 0)
+            fprintf(stderr, "Error: %s\n", e->msg);
+        kpod_err_free(&e);
+    }
+}
+
+static int
+run_down(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
+{
+    struct down_opts *o = data;
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, err);
+    if (m == NULL)
+        return kpod_err_prefix(err, "down");
+    struct kpod_store s = {0};
+    if (kpod_store_init(&s, ctx, err) < 0)
+        return -1;
+    int rc = 0;
+    bool header = false;
+    for (size_t i = 0; i < m->n_pods; i++) {
+        _cleanup_free_ char *id = NULL;
+        struct kpod_err *e = NULL;
+        if (kpod_store_lookup(&s, m->pods[i].name, &id, &e) < 0) {
+            kpod_err_free(&e); /* already gone: down is idempotent */
+        } else if (kpod_sandbox_remove(ctx, id, true, &e) < 0) {
+            if (rc == 0)
+                kpod_err_move(err, &e);
+            kpod_err_free(&e);
+            rc = -1;
+            continue;
+        } else {
+            if (!header)
+                printf("Pods removed:\n");
+            header = true;
+            printf("%s\n", id);
+        }
+        if (o->force)
+            remove_claims(ctx, &m->pods[i]);
+    }
+    kpod_store_fini(&s);
+    return rc;
+}
+
+const struct kpod_cmd kpod_cmd_down = {
+    .name = "down",
+    .summary = "stop and remove the pods of Kubernetes YAML",
+    .usage = "[options] FILE...|-",
+    .opts = down_opts,
+    .opts_size = sizeof(struct down_opts),
+    .run = run_down,
+    .min_args = 1,
+    .max_args = -1,
+    .args_complete = "file",
+};
