@@ -29,7 +29,7 @@ GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 	-Wmissing-prototypes -Wstrict-prototypes -fno-strict-aliasing -D_GNU_SOURCE \
-	-D_FILE_OFFSET_BITS=64 -Ilib -Icmd -MMD -MP $(SAN_FLAGS) $(PKG_CFLAGS) \
+	-D_FILE_OFFSET_BITS=64 -ffunction-sections -fdata-sections -Ilib -Icmd -MMD -MP $(SAN_FLAGS) $(PKG_CFLAGS) \
 	-DKPOD_VERSION='"$(VERSION)"' -DKPOD_GIT_COMMIT='"$(GIT_COMMIT)"'
 override LDFLAGS += $(SAN_FLAGS) -Wl,--as-needed
 LDLIBS += $(PKG_LIBS) -lpthread
@@ -56,8 +56,24 @@ endif
 
 all: kpod
 
-kpod: $(BUILD)/kpod
+# The per-pod processes are their own small binaries: static (except under the sanitizers)
+# so that an idle pod costs little private memory.
+ifeq ($(SANITIZE),1)
+HELPER_LDFLAGS :=
+else
+HELPER_LDFLAGS := -static -Wl,--gc-sections
+endif
+HELPERS := $(BUILD)/kpod-monitor $(BUILD)/kpod-infra
+MONITOR_LIBS := -ljansson -lseccomp -lcap-ng -lcrypto -lpthread
+
+kpod: $(BUILD)/kpod $(HELPERS)
 	$(Q)ln -sf $(BUILD)/kpod kpod
+
+$(BUILD)/kpod-monitor: $(BUILD)/cmd/helpers/kpod-monitor.o $(BUILD)/libkpod.a
+	$(call say,LD,$@)$(CC) $(LDFLAGS) $(HELPER_LDFLAGS) -o $@ $< $(BUILD)/libkpod.a $(MONITOR_LIBS)
+
+$(BUILD)/kpod-infra: $(BUILD)/cmd/helpers/kpod-infra.o
+	$(call say,LD,$@)$(CC) $(LDFLAGS) $(HELPER_LDFLAGS) -o $@ $<
 
 $(BUILD)/kpod: $(CMD_OBJS) $(BUILD)/libkpod.a
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libkpod.a $(LDLIBS)
@@ -73,7 +89,7 @@ $(BUILD)/test/%: test/unit/%.c $(BUILD)/libkpod.a test/unit/tap.h
 	@mkdir -p $(dir $@)
 	$(call say,CC,$@)$(CC) $(CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libkpod.a $(LDFLAGS) $(LDLIBS)
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(BUILD)/cmd/helpers/kpod-monitor.d
 
 # Every build, test and runtime dependency, from Debian. Idempotent; seconds when present.
 deps:
@@ -111,6 +127,8 @@ completions: kpod
 install: kpod man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/kpod $(DESTDIR)$(BINDIR)/kpod
+	install -D -m 0755 $(BUILD)/kpod-monitor $(DESTDIR)$(PREFIX)/libexec/kpod/kpod-monitor
+	install -D -m 0755 $(BUILD)/kpod-infra $(DESTDIR)$(PREFIX)/libexec/kpod/kpod-infra
 	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -D -m 0644 completions/bash/kpod $(DESTDIR)$(PREFIX)/share/bash-completion/completions/kpod
 	install -D -m 0644 completions/zsh/_kpod $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_kpod

@@ -82,8 +82,8 @@ kpod_cmd_pod_ids(struct kpod_ctx *ctx, int argc, char **argv, bool all, char ***
 }
 
 int
-kpod_cmd_each_pod(struct kpod_ctx *ctx, int argc, char **argv, bool all, kpod_pod_op op,
-                  void *data, struct kpod_err **err)
+kpod_cmd_each_pod(struct kpod_ctx *ctx, int argc, char **argv, bool all, kpod_pod_op op, void *data,
+                  struct kpod_err **err)
 {
     if (!all && argc == 0)
         return kpod_err_usage(err, "name at least one pod, or use --all");
@@ -153,8 +153,7 @@ found:
         kpod_cmd_free_pods(pods, n);
         if (matches == 0)
             return kpod_err_notfound(err, "no such container '%s'", name);
-        return kpod_err_usage(err, "container name '%s' is ambiguous: use <pod>-<container>",
-                              name);
+        return kpod_err_usage(err, "container name '%s' is ambiguous: use <pod>-<container>", name);
     }
     for (size_t i = 0; i < n; i++)
         if (pods[i] != fp)
@@ -210,8 +209,7 @@ kpod_cmd_status_text(const struct kpod_ctr_state *c, char *buf, size_t len)
 }
 
 int
-kpod_cmd_format_json(const char *format, const char *where, bool *ret_json,
-                     struct kpod_err **err)
+kpod_cmd_format_json(const char *format, const char *where, bool *ret_json, struct kpod_err **err)
 {
     if (format == NULL || strcmp(format, "table") == 0) {
         *ret_json = false;
@@ -244,23 +242,21 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
 {
     char full[512];
     snprintf(full, sizeof(full), "%s-%s", p->name, c->name);
-    json_t *state = json_pack("{s:s, s:b, s:b, s:b, s:I, s:i, s:b, s:I, s:I}", "Status",
-                              ctr_status(c), "Running", c->state == KPOD_STATE_RUNNING, "Paused",
-                              c->state == KPOD_STATE_PAUSED, "Restarting",
-                              kpod_json_bool(c->extra, "waiting", false), "Pid",
-                              (json_int_t)(c->state == KPOD_STATE_RUNNING || c->state == KPOD_STATE_PAUSED ? c->pid : 0), "ExitCode",
-                              c->exit_code < 0 ? 0 : c->exit_code, "OOMKilled", c->oom_killed,
-                              "StartedAt", (json_int_t)c->started_ns, "FinishedAt",
-                              (json_int_t)c->finished_ns);
+    json_t *state = json_pack(
+        "{s:s, s:b, s:b, s:b, s:I, s:i, s:b, s:I, s:I}", "Status", ctr_status(c), "Running",
+        c->state == KPOD_STATE_RUNNING, "Paused", c->state == KPOD_STATE_PAUSED, "Restarting",
+        kpod_json_bool(c->extra, "waiting", false), "Pid",
+        (json_int_t)(c->state == KPOD_STATE_RUNNING || c->state == KPOD_STATE_PAUSED ? c->pid : 0),
+        "ExitCode", c->exit_code < 0 ? 0 : c->exit_code, "OOMKilled", c->oom_killed, "StartedAt",
+        (json_int_t)c->started_ns, "FinishedAt", (json_int_t)c->finished_ns);
     if (kpod_json_str(c->extra, "error"))
         kpod_json_set_str(state, "Error", kpod_json_str(c->extra, "error"));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id,
-                     "Name", full, "ContainerName", c->name, "Pod", p->id, "PodName", p->name,
-                     "ImageID", c->image ? c->image : "", "InitContainer", c->init,
-                     "RestartCount", c->restart_count, "State", state, "Created",
-                     (json_int_t)c->created_ns, "Image",
-                     kpod_json_str(c->extra, "image_name") ? kpod_json_str(c->extra, "image_name")
-                                                           : "");
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
+        "ContainerName", c->name, "Pod", p->id, "PodName", p->name, "ImageID",
+        c->image ? c->image : "", "InitContainer", c->init, "RestartCount", c->restart_count,
+        "State", state, "Created", (json_int_t)c->created_ns, "Image",
+        kpod_json_str(c->extra, "image_name") ? kpod_json_str(c->extra, "image_name") : "");
 }
 
 json_t *
@@ -269,14 +265,13 @@ kpod_cmd_pod_json(const struct kpod_pod_state *p)
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->nctrs; i++)
         json_array_append_new(ctrs, kpod_cmd_ctr_json(p, &p->ctrs[i]));
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:O, s:O, s:o, s:I, s:I}", "Id",
-                          p->id, "Name", p->name, "Namespace", p->ns ? p->ns : "default", "State",
-                          kpod_pod_status(p), "RestartPolicy",
-                          p->restart_policy ? p->restart_policy : "Always", "Created",
-                          (json_int_t)p->created_ns, "CgroupPath", p->cgroup ? p->cgroup : "",
-                          "Labels", p->labels, "Annotations", p->annotations, "Containers", ctrs,
-                          "InfraPid", (json_int_t)p->infra_pid, "MonitorPid",
-                          (json_int_t)p->monitor_pid);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:O, s:O, s:o, s:I, s:I}", "Id", p->id, "Name",
+        p->name, "Namespace", p->ns ? p->ns : "default", "State", kpod_pod_status(p),
+        "RestartPolicy", p->restart_policy ? p->restart_policy : "Always", "Created",
+        (json_int_t)p->created_ns, "CgroupPath", p->cgroup ? p->cgroup : "", "Labels", p->labels,
+        "Annotations", p->annotations, "Containers", ctrs, "InfraPid", (json_int_t)p->infra_pid,
+        "MonitorPid", (json_int_t)p->monitor_pid);
     kpod_json_set_str(j, "NetNS", p->netns);
     const char *ip = p->network ? kpod_json_str(p->network, "ip") : NULL;
     kpod_json_set_str(j, "IP", ip ? ip : "");

@@ -31,8 +31,7 @@ int kpod_cmd_find_ctr(struct kpod_ctx *ctx, const char *name, struct kpod_pod_st
 
 /* Runs op on each named pod (or all); prints the id of each done, like podman; the first error
  * is returned after all were tried. */
-typedef int (*kpod_pod_op)(struct kpod_ctx *ctx, const char *id, void *data,
-                           struct kpod_err **err);
+typedef int (*kpod_pod_op)(struct kpod_ctx *ctx, const char *id, void *data, struct kpod_err **err);
 int kpod_cmd_each_pod(struct kpod_ctx *ctx, int argc, char **argv, bool all, kpod_pod_op op,
                       void *data, struct kpod_err **err);
 

@@ -18,7 +18,7 @@ static int
 run_monitor(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
 {
     struct monitor_opts *o = data;
-    return kpod_monitor_run(argv[0], (int)o->ready_fd);
+    return kpod_monitor_run(argv[0], (int)o->ready_fd, NULL);
 }
 
 const struct kpod_cmd kpod_cmd_monitor = {

@@ -19,8 +19,9 @@ log_opts(char **opts, struct kpod_play_opts *po, struct kpod_err **err)
         else if (kpod_str_has_prefix(o, "max-file=") && kpod_str_to_ll(o + 9, 1, 1000, &n) == 0)
             po->log_max_files = (unsigned)n;
         else
-            return kpod_err_usage(err, "play: invalid --log-opt '%s': want max-size=SIZE or "
-                                       "max-file=N",
+            return kpod_err_usage(err,
+                                  "play: invalid --log-opt '%s': want max-size=SIZE or "
+                                  "max-file=N",
                                   o);
     }
     return 0;

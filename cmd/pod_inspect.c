@@ -13,7 +13,6 @@ static const struct kpod_opt pod_inspect_opts[] = {
     KPOD_OPTS_END,
 };
 
-
 static int
 run_pod_inspect(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
 {

@@ -9,8 +9,8 @@ struct pod_kill_opts {
 };
 
 static const struct kpod_opt pod_kill_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_kill_opts, all), NULL, "signal every pod",
-     NULL, NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_kill_opts, all), NULL, "signal every pod", NULL,
+     NULL, false},
     {"signal", 's', KPOD_OPT_STRING, offsetof(struct pod_kill_opts, signal), "SIGNAL",
      "the signal, by name or number", "=KILL TERM INT HUP USR1 USR2 QUIT", "KILL", false},
     KPOD_OPTS_END,

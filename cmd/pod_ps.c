@@ -18,8 +18,8 @@ static const struct kpod_opt pod_ps_opts[] = {
      "show every pod (the default: kpod lists all pods, like podman)", NULL, NULL, false},
     {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct pod_ps_opts, quiet), NULL, "print only the ids",
      NULL, NULL, false},
-    {"no-trunc", 0, KPOD_OPT_BOOL, offsetof(struct pod_ps_opts, no_trunc), NULL,
-     "show whole ids", NULL, NULL, false},
+    {"no-trunc", 0, KPOD_OPT_BOOL, offsetof(struct pod_ps_opts, no_trunc), NULL, "show whole ids",
+     NULL, NULL, false},
     {"ctr-names", 0, KPOD_OPT_BOOL, offsetof(struct pod_ps_opts, ctr_names), NULL,
      "show the names of the containers", NULL, NULL, false},
     {"ctr-status", 0, KPOD_OPT_BOOL, offsetof(struct pod_ps_opts, ctr_status), NULL,
@@ -55,8 +55,9 @@ matches(const struct kpod_pod_state *p, char **filters, bool *ret, struct kpod_e
         else if (kpod_str_has_prefix(f, "status="))
             *ret = *ret && strcasecmp(kpod_pod_status(p), f + 7) == 0;
         else
-            return kpod_err_usage(err, "pod ps: invalid filter '%s': want name=, id=, label= or "
-                                       "status=",
+            return kpod_err_usage(err,
+                                  "pod ps: invalid filter '%s': want name=, id=, label= or "
+                                  "status=",
                                   f);
     }
     return 0;
@@ -95,8 +96,9 @@ run_pod_ps(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
             known = known || kpod_str_has_prefix(o->filters[i], keys[k]);
         if (!known)
-            return kpod_err_usage(err, "pod ps: invalid filter '%s': want name=, id=, label= or "
-                                       "status=",
+            return kpod_err_usage(err,
+                                  "pod ps: invalid filter '%s': want name=, id=, label= or "
+                                  "status=",
                                   o->filters[i]);
     }
     size_t n = 0;

@@ -7,8 +7,8 @@ struct pod_restart_opts {
 };
 
 static const struct kpod_opt pod_restart_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_restart_opts, all), NULL,
-     "restart every pod", NULL, NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_restart_opts, all), NULL, "restart every pod",
+     NULL, NULL, false},
     {"time", 't', KPOD_OPT_INT, offsetof(struct pod_restart_opts, time), "SECONDS",
      "grace period of the stop", NULL, "-1", false},
     KPOD_OPTS_END,

@@ -8,8 +8,8 @@ struct pod_rm_opts {
 };
 
 static const struct kpod_opt pod_rm_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_rm_opts, all), NULL, "remove every pod",
-     NULL, NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_rm_opts, all), NULL, "remove every pod", NULL,
+     NULL, false},
     {"force", 'f', KPOD_OPT_BOOL, offsetof(struct pod_rm_opts, force), NULL,
      "stop running pods first; clean up whatever is left after a crash", NULL, NULL, false},
     {"ignore", 'i', KPOD_OPT_BOOL, offsetof(struct pod_rm_opts, ignore), NULL,

@@ -6,8 +6,8 @@ struct pod_start_opts {
 };
 
 static const struct kpod_opt pod_start_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_start_opts, all), NULL, "start every pod",
-     NULL, NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_start_opts, all), NULL, "start every pod", NULL,
+     NULL, false},
     KPOD_OPTS_END,
 };
 

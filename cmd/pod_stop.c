@@ -8,11 +8,11 @@ struct pod_stop_opts {
 };
 
 static const struct kpod_opt pod_stop_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_stop_opts, all), NULL, "stop every pod",
-     NULL, NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_stop_opts, all), NULL, "stop every pod", NULL,
+     NULL, false},
     {"time", 't', KPOD_OPT_INT, offsetof(struct pod_stop_opts, time), "SECONDS",
-     "grace period before SIGKILL (default: the pod's terminationGracePeriodSeconds)", NULL,
-     "-1", false},
+     "grace period before SIGKILL (default: the pod's terminationGracePeriodSeconds)", NULL, "-1",
+     false},
     {"force", 'f', KPOD_OPT_BOOL, offsetof(struct pod_stop_opts, force), NULL,
      "ignore failures after the containers have stopped", NULL, NULL, false},
     KPOD_OPTS_END,

@@ -6,8 +6,8 @@ struct pod_unpause_opts {
 };
 
 static const struct kpod_opt pod_unpause_opts[] = {
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_unpause_opts, all), NULL, "unpause every pod", NULL,
-     NULL, false},
+    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct pod_unpause_opts, all), NULL, "unpause every pod",
+     NULL, NULL, false},
     KPOD_OPTS_END,
 };
 

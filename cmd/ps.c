@@ -14,10 +14,10 @@ struct ps_opts {
 static const struct kpod_opt ps_opts[] = {
     {"all", 'a', KPOD_OPT_BOOL, offsetof(struct ps_opts, all), NULL,
      "show every container, not only running ones", NULL, NULL, false},
-    {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct ps_opts, quiet), NULL, "print only the ids",
-     NULL, NULL, false},
-    {"no-trunc", 0, KPOD_OPT_BOOL, offsetof(struct ps_opts, no_trunc), NULL, "show whole ids",
-     NULL, NULL, false},
+    {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct ps_opts, quiet), NULL, "print only the ids", NULL,
+     NULL, false},
+    {"no-trunc", 0, KPOD_OPT_BOOL, offsetof(struct ps_opts, no_trunc), NULL, "show whole ids", NULL,
+     NULL, false},
     {"pod", 'p', KPOD_OPT_BOOL, offsetof(struct ps_opts, pod), NULL,
      "show the pod of each container", NULL, NULL, false},
     {"format", 0, KPOD_OPT_STRING, offsetof(struct ps_opts, format), "FORMAT",
@@ -33,8 +33,8 @@ print_row(const struct kpod_pod_state *p, const struct kpod_ctr_state *c, const 
     kpod_cmd_ago(c->created_ns, created, sizeof(created));
     snprintf(name, sizeof(name), "%s-%s", p->name, c->name);
     const char *image = kpod_json_str(c->extra, "image_name");
-    printf("%-12.*s  %-32s  %-16s  %-28s  %-24s", o->no_trunc ? 64 : 12, c->id,
-           image ? image : "", created, status, name);
+    printf("%-12.*s  %-32s  %-16s  %-28s  %-24s", o->no_trunc ? 64 : 12, c->id, image ? image : "",
+           created, status, name);
     if (o->pod)
         printf("  %-12.*s  %s", o->no_trunc ? 64 : 12, p->id, p->name);
     printf("\n");

@@ -101,8 +101,13 @@ exec_monitor(const char *self, const char *pod_dir, const char *log_level, int r
         _exit(1);
     if (chdir("/") < 0)
         _exit(1);
-    execl(self, "kpod", "--log-level", log_level, "__monitor", "--ready-fd", "3", pod_dir,
-          (char *)NULL);
+    _cleanup_free_ char *helper = kpod_fs_helper_path(self, "kpod-monitor");
+    if (helper != NULL)
+        execl(helper, "kpod-monitor", "--log-level", log_level, "--ready-fd", "3", pod_dir,
+              (char *)NULL);
+    else /* no helper binary: the monitor built into kpod */
+        execl(self, "kpod", "--log-level", log_level, "__monitor", "--ready-fd", "3", pod_dir,
+              (char *)NULL);
     _exit(127);
 }
 

@@ -130,10 +130,10 @@ int kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s,
                          struct kpod_err **err);
 void kpod_ctr_status_fini(struct kpod_ctr_status *s);
 
-/* Runs the monitor of a pod in this process (the hidden `kpod __monitor` does this after
- * daemonizing). ready_fd, when >= 0, gets one byte once the control socket listens. Returns
- * the process exit code. */
-int kpod_monitor_run(const char *pod_dir, int ready_fd);
+/* Runs the monitor of a pod in this process (kpod-monitor, or the hidden `kpod __monitor`,
+ * after daemonizing). ready_fd, when >= 0, gets "PID STARTTIME" once the control socket
+ * listens; idle (may be NULL) is called then, to shed start-up memory. Returns the exit code. */
+int kpod_monitor_run(const char *pod_dir, int ready_fd, void (*idle)(void));
 
 /* Starts the monitor of a pod as a daemon (double fork, setsid, child subreaper) by
  * re-executing self; waits until it listens. Returns its pid and start time. */

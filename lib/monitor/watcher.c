@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CLIENT, EV_OUT, EV_ERR };
 
 struct mctr {
     const struct kpod_monitor_ctr *cfg;
-    struct kpod_oci_spec *spec;
+    bool tty;
     struct kpod_logw *log;
     int out, err; /* read ends (the pty master in out for a terminal), -1 when closed */
     struct kpod_ctr_status st;
@@ -52,6 +53,7 @@ struct mon {
     int stop_clients[MAX_CLIENTS];
     size_t nstop;
     bool started, apps_launched, stopping, quit;
+    void (*idle)(void); /* sheds start-up memory; called when the monitor goes idle */
     int64_t kill_at_ns;
 };
 
@@ -149,13 +151,18 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     const struct kpod_monitor_ctr *k = c->cfg;
     int outp[2] = {-1, -1}, errp[2] = {-1, -1};
     _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    bool tty = c->spec->process != NULL && c->spec->process->terminal;
+    /* The spec is read for each launch and dropped after it: an idle monitor keeps no copy. */
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", k->bundle);
+    struct kpod_oci_spec *spec = kpod_oci_spec_load_file(cfgpath, err);
+    if (spec == NULL)
+        return kpod_err_prefix(err, "container '%s'", k->name);
+    bool tty = c->tty = spec->process != NULL && spec->process->terminal;
     if (!tty && (make_pipe(outp, err) < 0 || make_pipe(errp, err) < 0))
         return -1;
     struct kpod_container_opts o = {
         .id = k->id,
         .bundle = k->bundle,
-        .spec = c->spec,
+        .spec = spec,
         .state_dir = k->state_dir,
         .stdio = {null, tty ? null : outp[1], tty ? null : errp[1]},
         .console_socket = -1,
@@ -163,6 +170,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     };
     _cleanup_container_ struct kpod_container *kc = NULL;
     int r = kpod_container_create(&o, &kc, err);
+    kpod_oci_spec_free(spec);
     if (outp[1] >= 0)
         close(outp[1]);
     if (errp[1] >= 0)
@@ -207,6 +215,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     kpod_cgroup_free(cg);
     save_status(c);
     kpod_info("container '%s' started, pid %d", k->name, (int)kc->pid);
+    malloc_trim(0);
     return 0;
 }
 
@@ -257,6 +266,9 @@ finish_start(struct mon *m, struct kpod_err *e)
         reply(m->start_client, json_pack("{s:b, s:o}", "ok", 1, "containers", ctrs));
     }
     m->start_client = -1;
+    malloc_trim(0);
+    if (m->idle != NULL)
+        m->idle();
 }
 
 /* ---- exits and restarts ---- */
@@ -484,12 +496,9 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
         c->out = c->err = -1;
         c->st.exit_code = -1;
         snprintf(c->st.state, sizeof(c->st.state), "created");
-        _cleanup_free_ char *spec = xasprintf("%s/config.json", c->cfg->bundle);
-        if ((c->spec = kpod_oci_spec_load_file(spec, err)) == NULL ||
-            kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0)
+        if (kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0)
             return -1;
-        c->log = kpod_logw_open(c->cfg->log_path, m->cfg->log_max_size, m->cfg->log_max_files,
-                                err);
+        c->log = kpod_logw_open(c->cfg->log_path, m->cfg->log_max_size, m->cfg->log_max_files, err);
         if (c->log == NULL)
             return -1;
         save_status(c);
@@ -528,7 +537,6 @@ teardown(struct mon *m)
         if (c->err >= 0)
             close(c->err);
         kpod_logw_close(c->log);
-        kpod_oci_spec_free(c->spec);
         kpod_ctr_status_fini(&c->st);
     }
     free(m->c);
@@ -566,9 +574,9 @@ dispatch(struct mon *m, uint64_t data)
 }
 
 int
-kpod_monitor_run(const char *pod_dir, int ready_fd)
+kpod_monitor_run(const char *pod_dir, int ready_fd, void (*idle)(void))
 {
-    struct mon m = {.ep = -1, .lfd = -1, .sfd = -1, .tfd = -1, .start_client = -1};
+    struct mon m = {.ep = -1, .lfd = -1, .sfd = -1, .tfd = -1, .start_client = -1, .idle = idle};
     _cleanup_err_ struct kpod_err *e = NULL;
     if (setup(&m, pod_dir, &e) < 0) {
         kpod_log(KPOD_LOG_ERROR, "monitor: %s", e->msg);
@@ -584,6 +592,9 @@ kpod_monitor_run(const char *pod_dir, int ready_fd)
         close(ready_fd);
     }
     kpod_info("monitor of pod '%s' ready", m.cfg->pod_name);
+    malloc_trim(0);
+    if (idle != NULL)
+        idle();
     while (!m.quit) {
         struct epoll_event evs[16];
         int n = epoll_wait(m.ep, evs, 16, -1);

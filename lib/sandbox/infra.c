@@ -17,8 +17,7 @@
 
 #include "cgroup/cgroup.h"
 
-static void __attribute__((noreturn))
-fail(int fd, const char *what)
+static void __attribute__((noreturn)) fail(int fd, const char *what)
 {
     char msg[256];
     int n = snprintf(msg, sizeof(msg), "E%s: %s", what, strerror(errno));
@@ -35,8 +34,7 @@ on_term(int sig)
 }
 
 /* pid 1 of a shared pid namespace reaps what gets reparented to it. */
-static void __attribute__((noreturn))
-infra_main(void)
+static void __attribute__((noreturn)) infra_main(void)
 {
     struct sigaction sa = {.sa_handler = on_term};
     sigaction(SIGTERM, &sa, NULL);
@@ -50,8 +48,7 @@ infra_main(void)
     }
 }
 
-static void __attribute__((noreturn))
-child(const struct kpod_infra_args *a, int out)
+static void __attribute__((noreturn)) child(const struct kpod_infra_args *a, int out)
 {
     if (setsid() < 0)
         fail(out, "setsid");
@@ -77,6 +74,9 @@ child(const struct kpod_infra_args *a, int out)
         for (int fd = 0; fd < 3; fd++)
             dup2(null, fd);
         close(out);
+        /* exec the tiny static holder, so the pod does not keep a copy of kpod's memory */
+        if (a->helper != NULL)
+            execl(a->helper, "kpod-infra", (char *)NULL);
         infra_main();
     }
     char msg[32];
@@ -87,9 +87,13 @@ child(const struct kpod_infra_args *a, int out)
 }
 
 int
-kpod_infra_start(const struct kpod_infra_args *a, pid_t *ret_pid, uint64_t *ret_start,
+kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *ret_start,
                  struct kpod_err **err)
 {
+    _cleanup_free_ char *helper = kpod_fs_helper_path(args->self, "kpod-infra");
+    struct kpod_infra_args copy = *args;
+    copy.helper = helper;
+    const struct kpod_infra_args *a = &copy;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
         return kpod_err_sys(err, "infra: create pipe");

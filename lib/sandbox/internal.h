@@ -11,6 +11,8 @@ struct kpod_infra_args {
     bool host_ipc, host_uts, share_pid;
     const char *hostname;
     const char *cgroup_path;
+    const char *self;   /* the kpod binary, to find kpod-infra beside it */
+    const char *helper; /* set by kpod_infra_start */
 };
 int kpod_infra_start(const struct kpod_infra_args *a, pid_t *ret_pid, uint64_t *ret_start,
                      struct kpod_err **err);

@@ -138,8 +138,7 @@ teardown_network(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_err
 /* Stops every container: through the monitor (which then exits), or — when it is gone — by
  * signalling the processes and killing the rest through their cgroups. */
 static int
-stop_containers(struct kpod_store *s, struct kpod_pod_state *p, int timeout,
-                struct kpod_err **err)
+stop_containers(struct kpod_store *s, struct kpod_pod_state *p, int timeout, struct kpod_err **err)
 {
     _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
     if (kpod_proc_alive(p->monitor_pid, p->monitor_start)) {
@@ -275,14 +274,15 @@ restart_sandbox(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_stat
         .share_pid = kpod_json_bool(p->extra, "share_pid", false),
         .hostname = kpod_json_str(p->extra, "hostname"),
         .cgroup_path = cg,
+        .self = ctx->self,
     };
     if (kpod_infra_start(&a, &p->infra_pid, &p->infra_start, err) < 0)
         return -1;
     _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
     unsigned long long start = 0;
     if (repoint_bundles(p, err) < 0 ||
-        kpod_monitor_spawn(ctx->self, dir, log_level ? log_level : "info", &p->monitor_pid,
-                           &start, err) < 0)
+        kpod_monitor_spawn(ctx->self, dir, log_level ? log_level : "info", &p->monitor_pid, &start,
+                           err) < 0)
         return -1;
     p->monitor_start = start;
     return 0;
@@ -326,8 +326,7 @@ done:
 
 /* Removes everything the state records, continuing past failures; the first is returned. */
 static int
-destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p,
-        struct kpod_err **err)
+destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, struct kpod_err **err)
 {
     struct kpod_err *e = NULL;
     stop_monitor(p);
@@ -339,7 +338,8 @@ destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p,
     if (teardown_network(ctx, p, &e) < 0)
         kpod_err_move(err, &e);
     for (size_t i = 0; i < p->nctrs; i++)
-        if (p->ctrs[i].image && kpod_image_release(ctx->root, p->ctrs[i].image, p->ctrs[i].id, &e) < 0)
+        if (p->ctrs[i].image &&
+            kpod_image_release(ctx->root, p->ctrs[i].image, p->ctrs[i].id, &e) < 0)
             kpod_err_free(&e);
     _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, p->id);
     if (kpod_fs_rm_rf(data, &e) < 0)

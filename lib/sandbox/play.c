@@ -81,7 +81,8 @@ kvlist_json(const struct kpod_kvlist *l)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < l->n; i++)
-        json_object_set_new(o, l->items[i].key, json_string(l->items[i].value ? l->items[i].value : ""));
+        json_object_set_new(o, l->items[i].key,
+                            json_string(l->items[i].value ? l->items[i].value : ""));
     return o;
 }
 
@@ -225,6 +226,7 @@ step_infra(struct play *pl, struct kpod_err **err)
         .share_pid = pl->pod->share_pid && !pl->pod->host_pid,
         .hostname = kpod_json_str(pl->p->extra, "hostname"),
         .cgroup_path = cg,
+        .self = pl->ctx->self,
     };
     if (kpod_infra_start(&a, &pl->p->infra_pid, &pl->p->infra_start, err) < 0)
         return -1;
@@ -281,8 +283,7 @@ pull_always(const struct kpod_container *c)
 }
 
 static int
-resolve_image(struct play *pl, const struct kpod_container *c, char **ret_id,
-              struct kpod_err **err)
+resolve_image(struct play *pl, const struct kpod_container *c, char **ret_id, struct kpod_err **err)
 {
     bool local = kpod_str_has_prefix(c->image, "localhost/");
     if (!local && pull_always(c))
@@ -387,7 +388,9 @@ build_spec(struct play *pl, const struct kpod_container *c, const char *image_id
         .utsns_path = pl->pod->host_network ? NULL : uts,
         .pidns_path = pl->pod->share_pid && !pl->pod->host_pid ? pid : NULL,
         .cgroups_path = cgroup,
-        .env_rt = {.pod_uid = pl->p->id, .pod_ip = pl->pod_ip, .host_ip = "127.0.0.1",
+        .env_rt = {.pod_uid = pl->p->id,
+                   .pod_ip = pl->pod_ip,
+                   .host_ip = "127.0.0.1",
                    .node_name = kpod_json_str(pl->p->extra, "hostname")},
         .nofile_hard = (uint64_t)nofile.rlim_max,
     };
@@ -504,9 +507,8 @@ step_monitor(struct play *pl, struct kpod_err **err)
     if (kpod_json_save_file(path, j, true, 0600, err) < 0)
         return -1;
     unsigned long long start = 0;
-    if (kpod_monitor_spawn(pl->ctx->self, pl->run_dir,
-                           pl->o->log_level ? pl->o->log_level : "info", &pl->p->monitor_pid,
-                           &start, err) < 0)
+    if (kpod_monitor_spawn(pl->ctx->self, pl->run_dir, pl->o->log_level ? pl->o->log_level : "info",
+                           &pl->p->monitor_pid, &start, err) < 0)
         return -1;
     pl->p->monitor_start = start;
     kpod_undo_push(&pl->undo, "monitor", undo_monitor, pl->p, NULL);
@@ -553,9 +555,9 @@ kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m, const str
         const char *name;
         int (*fn)(struct play *pl, struct kpod_err **err);
     } steps[] = {
-        {"state", step_state},     {"cgroup", step_cgroup},         {"network", step_network},
-        {"infra", step_infra},     {"volumes", step_volumes},       {"images", step_images},
-        {"bundles", step_containers}, {"monitor", step_monitor},   {"start", step_start},
+        {"state", step_state},        {"cgroup", step_cgroup},   {"network", step_network},
+        {"infra", step_infra},        {"volumes", step_volumes}, {"images", step_images},
+        {"bundles", step_containers}, {"monitor", step_monitor}, {"start", step_start},
     };
     struct play pl = {.ctx = ctx, .m = m, .pod = pod, .o = o, .lock = -1};
     if (kpod_store_init(&pl.store, ctx, err) < 0)

@@ -82,9 +82,8 @@ write_files(const struct kpod_spec_volume *v, struct kpod_err **err)
             if (sub < 0)
                 return -1;
         }
-        _cleanup_close_ int fd =
-            kpod_fs_openat_in_root(dfd, f->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-                                   0600, err);
+        _cleanup_close_ int fd = kpod_fs_openat_in_root(
+            dfd, f->path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600, err);
         if (fd < 0)
             return -1;
         if (kpod_fs_write_all(fd, f->data, f->len) < 0 || fchmod(fd, (mode_t)f->mode) < 0 ||

@@ -323,3 +323,23 @@ kpod_fs_mkdirat_in_root(int rootfd, const char *path, mode_t mode, struct kpod_e
     }
     return open_resolved(rootfd, kept, O_PATH | O_DIRECTORY, err);
 }
+
+char *
+kpod_fs_helper_path(const char *self, const char *name)
+{
+    const char *env = getenv("KPOD_HELPER_DIR");
+    _cleanup_free_ char *copy = xstrdup(self ? self : "");
+    const char *dir = dirname(copy);
+    char *candidates[3] = {
+        env && *env ? xasprintf("%s/%s", env, name) : NULL,
+        xasprintf("%s/%s", dir, name),
+        xasprintf("%s/../libexec/kpod/%s", dir, name),
+    };
+    char *found = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        if (found == NULL && candidates[i] != NULL && access(candidates[i], X_OK) == 0)
+            found = TAKE_PTR(candidates[i]);
+        free(candidates[i]);
+    }
+    return found;
+}

@@ -41,3 +41,7 @@ int kpod_fs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode,
 /* Creates the directories of path inside rootfd (each component resolved in the root, never
  * through a symlink that leaves it) and returns an O_PATH|O_DIRECTORY fd of the last. */
 int kpod_fs_mkdirat_in_root(int rootfd, const char *path, mode_t mode, struct kpod_err **err);
+
+/* Finds kpod's helper program name (kpod-monitor, kpod-infra): $KPOD_HELPER_DIR/name, then
+ * beside the kpod binary self, then self's ../libexec/kpod/name. NULL when none is executable. */
+char *kpod_fs_helper_path(const char *self, const char *name);
