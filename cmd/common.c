@@ -332,3 +332,14 @@ kpod_cmd_print_json_field(const json_t *j, const char *format, struct kpod_err *
     putchar('\n');
     return 0;
 }
+
+bool
+kpod_cmd_confirm(const char *what)
+{
+    fprintf(stderr, "WARNING! This will remove %s.\nAre you sure you want to continue? [y/N] ",
+            what);
+    char buf[16] = "";
+    if (fgets(buf, sizeof(buf), stdin) == NULL)
+        return false;
+    return buf[0] == 'y' || buf[0] == 'Y';
+}

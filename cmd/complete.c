@@ -64,10 +64,8 @@ static const struct {
     const char *kind;
     void (*fn)(struct kpod_ctx *ctx, const char *prefix);
 } completers[] = {
-    {"commands", complete_commands},
-    {"pods", complete_pods},
-    {"containers", complete_containers},
-    {"images", image_complete},
+    {"commands", complete_commands},     {"pods", complete_pods},
+    {"containers", complete_containers}, {"images", image_complete},
     {"networks", complete_networks},
 };
 

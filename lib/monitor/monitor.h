@@ -96,6 +96,7 @@ struct kpod_monitor_ctr {
     char *log_path;
     bool init;
     bool stdin_open; /* keep stdin open (stdin: true), else /dev/null */
+    int stop_signal; /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
 };
 
 struct kpod_monitor_config {

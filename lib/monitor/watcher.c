@@ -429,7 +429,7 @@ op_stop(struct mon *m, int fd, const json_t *req)
     if (!m->stopping) {
         m->stopping = true;
         long long timeout = kpod_json_int(req, "timeout", 30);
-        int sig = (int)kpod_json_int(req, "signal", SIGTERM);
+        int sig = (int)kpod_json_int(req, "signal", 0);
         for (size_t i = 0; i < m->n; i++) {
             struct mctr *c = &m->c[i];
             c->restart_at_ns = 0;
@@ -437,9 +437,10 @@ op_stop(struct mon *m, int fd, const json_t *req)
                 snprintf(c->st.state, sizeof(c->st.state), "exited");
                 save_status(c);
             }
+            int csig = sig ? sig : c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
             if (strcmp(c->st.state, "running") == 0)
                 kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup,
-                                    timeout == 0 ? SIGKILL : sig, false, NULL);
+                                    timeout == 0 ? SIGKILL : csig, false, NULL);
         }
         m->kill_at_ns = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
         arm_timer(m);

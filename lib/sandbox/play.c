@@ -427,6 +427,10 @@ prepare_container(struct play *pl, size_t i, const char *mounts, struct kpod_err
     if (spec == NULL)
         return -1;
     _cleanup_free_ char *cfg = xasprintf("%s/config.json", cs->bundle);
+    int sig = 0;
+    const char *stopsig = kpod_oci_spec_get_annotation(spec, "io.kpod.stop-signal");
+    if (stopsig != NULL && (sig = kpod_signal_parse(stopsig)) > 0)
+        kpod_json_set_int(cs->extra, "stop_signal", sig);
     int rc = kpod_fs_mkdir_p(cs->bundle, 0700, err);
     if (rc == 0)
         rc = kpod_oci_spec_save_file(spec, cfg, err);
@@ -490,6 +494,7 @@ monitor_config(struct play *pl)
         k->log_path = xasprintf("%s/logs/%s.log", pl->data_dir, cs->name);
         k->init = cs->init;
         k->stdin_open = pl->pod->containers[i].stdin_open;
+        k->stop_signal = (int)kpod_json_int(cs->extra, "stop_signal", 0);
     }
     return mc;
 }
