@@ -56,3 +56,14 @@ int kpod_cmd_ctr_pids(const struct kpod_ctr_state *c, pid_t **ret, size_t *ret_n
                       struct kpod_err **err);
 /* Asks "[y/N]" on stderr/stdin; false unless the answer starts with y. */
 bool kpod_cmd_confirm(const char *what);
+
+/* ---- logs (cmd/logs_internal.c) ---- */
+struct kpod_logs_cli {
+    bool follow, timestamps, names, color;
+    char *tail, *since, *until;
+};
+/* Prints the logs of containers (pod/ctr pairs): one after the other, or all at once with
+ * --follow until each has stopped. */
+int kpod_cmd_print_logs(struct kpod_ctx *ctx, struct kpod_pod_state **pods,
+                        struct kpod_ctr_state **ctrs, size_t n, const struct kpod_logs_cli *o,
+                        struct kpod_err **err);
