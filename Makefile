@@ -21,7 +21,10 @@ SAN_FLAGS :=
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl, libarchive and libnftables are not linked: lib/util/lazylib.c opens them on first
+# use, so that commands which do not need them start without loading ~40 libraries.
+LAZY_PKGS := libcurl libarchive libnftables
+PKG_LIBS = $(shell pkg-config --libs $(filter-out $(LAZY_PKGS),$(PKGS)) 2>/dev/null) -ldl
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
