@@ -90,7 +90,8 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/test/%: test/unit/%.c $(BUILD)/libkpod.a test/unit/tap.h
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libkpod.a $(LDFLAGS) $(LDLIBS)
+	$(call say,CC,$@)$(CC) $(CFLAGS) -Itest/unit -o $@ $< $(BUILD)/libkpod.a $(LDFLAGS) $(LDLIBS) \
+		$(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(BUILD)/cmd/helpers/kpod-monitor.d
 
