@@ -117,10 +117,52 @@ kpod_cmd_each_pod(struct kpod_ctx *ctx, int argc, char **argv, bool all, kpod_po
     return rc;
 }
 
+/* The fast path for "<pod>-<container>": each '-' splits a pod name to look up by the name
+ * index, so that only that pod is loaded. */
+static int
+find_ctr_by_name(struct kpod_ctx *ctx, const char *name, struct kpod_pod_state **ret_pod,
+                 struct kpod_ctr_state **ret_ctr)
+{
+    struct kpod_store s = {0};
+    struct kpod_err *e = NULL;
+    if (kpod_store_init(&s, ctx, &e) < 0) {
+        kpod_err_free(&e);
+        return -1;
+    }
+    int rc = -1;
+    for (const char *dash = strchr(name, '-'); dash != NULL && rc < 0;
+         dash = strchr(dash + 1, '-')) {
+        _cleanup_free_ char *pod = xstrndup(name, (size_t)(dash - name));
+        _cleanup_free_ char *id = NULL;
+        _cleanup_free_ char *path = xasprintf("%s/names/%s", s.runroot, pod);
+        if (kpod_fs_read_file(path, 128, &id, NULL, &e) < 0) {
+            kpod_err_free(&e);
+            continue;
+        }
+        struct kpod_pod_state *p = kpod_sandbox_fetch(&s, id, &e);
+        kpod_err_free(&e);
+        struct kpod_ctr_state *c = NULL;
+        for (size_t i = 0; p != NULL && i < p->nctrs && c == NULL; i++)
+            if (strcmp(p->ctrs[i].name, dash + 1) == 0)
+                c = &p->ctrs[i];
+        if (c != NULL) {
+            *ret_pod = p;
+            *ret_ctr = c;
+            rc = 0;
+        } else {
+            kpod_pod_state_free(p);
+        }
+    }
+    kpod_store_fini(&s);
+    return rc;
+}
+
 int
 kpod_cmd_find_ctr(struct kpod_ctx *ctx, const char *name, struct kpod_pod_state **ret_pod,
                   struct kpod_ctr_state **ret_ctr, struct kpod_err **err)
 {
+    if (find_ctr_by_name(ctx, name, ret_pod, ret_ctr) == 0)
+        return 0;
     size_t n = 0;
     struct kpod_pod_state **pods = kpod_cmd_all_pods(ctx, &n, err);
     if (pods == NULL)
