@@ -51,7 +51,7 @@ Q :=
 say :=
 endif
 
-.PHONY: all deps check unit bats run install man completions check-completions format \
+.PHONY: kpod all deps check unit bats run install man completions check-completions format \
 	format-check bench clean fuzz
 
 all: kpod

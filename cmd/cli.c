@@ -31,10 +31,10 @@ static const struct kpod_opt global_opts[] = {
     {"runroot", 0, KPOD_OPT_STRING, offsetof(struct global_opts, runroot), "DIR",
      "running state (pod state, locks, sockets); env KPOD_RUNROOT", "dir", NULL, false},
     {"log-level", 0, KPOD_OPT_STRING, offsetof(struct global_opts, log_level), "LEVEL",
-     "diagnostics to show: error, warn, info, debug, trace", "=error warn info debug trace",
-     "warn", false},
-    {"help", 'h', KPOD_OPT_BOOL, offsetof(struct global_opts, help), NULL, "show help", NULL,
-     NULL, false},
+     "diagnostics to show: error, warn, info, debug, trace", "=error warn info debug trace", "warn",
+     false},
+    {"help", 'h', KPOD_OPT_BOOL, offsetof(struct global_opts, help), NULL, "show help", NULL, NULL,
+     false},
     {"version", 'v', KPOD_OPT_BOOL, offsetof(struct global_opts, version), NULL,
      "print the version", NULL, NULL, false},
     KPOD_OPTS_END,
@@ -224,8 +224,8 @@ store(const struct kpod_opt *o, void *base, const char *val, const char *where,
     case KPOD_OPT_INT: {
         long long v;
         if (kpod_str_to_ll(val, LLONG_MIN, LLONG_MAX, &v) < 0)
-            return kpod_err_usage(err, "%s: invalid value '%s' for '--%s': want an integer",
-                                  where, val, o->name);
+            return kpod_err_usage(err, "%s: invalid value '%s' for '--%s': want an integer", where,
+                                  val, o->name);
         *(long long *)field = v;
         return 0;
     }
@@ -365,19 +365,21 @@ static int
 setup_ctx(struct kpod_ctx *ctx, struct global_opts *g, struct kpod_err **err)
 {
     const char *env;
-    ctx->root = xstrdup(g->root ? g->root : (env = getenv("KPOD_ROOT")) && *env ? env
-                                                                               : "/var/lib/kpod");
-    ctx->runroot = xstrdup(g->runroot       ? g->runroot
+    ctx->root = xstrdup(g->root                               ? g->root
+                        : (env = getenv("KPOD_ROOT")) && *env ? env
+                                                              : "/var/lib/kpod");
+    ctx->runroot = xstrdup(g->runroot                               ? g->runroot
                            : (env = getenv("KPOD_RUNROOT")) && *env ? env
-                                                                   : "/run/kpod");
+                                                                    : "/run/kpod");
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     ctx->self = n > 0 ? xstrndup(self, (size_t)n) : xstrdup("kpod");
     enum kpod_log_level level;
     if (g->log_level != NULL) {
         if (kpod_log_parse_level(g->log_level, &level) < 0)
-            return kpod_err_usage(err, "invalid log level '%s': want error, warn, info, debug "
-                                       "or trace",
+            return kpod_err_usage(err,
+                                  "invalid log level '%s': want error, warn, info, debug "
+                                  "or trace",
                                   g->log_level);
         kpod_log_set_level(level);
     }
@@ -409,7 +411,8 @@ resolve(struct parse *p, int argc, char **argv, int *i, struct kpod_err **err)
     for (; *i < argc; (*i)++) {
         const char *a = argv[*i];
         if (a[0] == '-' && cmd == NULL) {
-            int r = a[1] == '-' ? parse_long(p, argc, argv, i, err) : parse_short(p, argc, argv, i, err);
+            int r = a[1] == '-' ? parse_long(p, argc, argv, i, err)
+                                : parse_short(p, argc, argv, i, err);
             if (r < 0)
                 return NULL;
             continue;
@@ -456,8 +459,7 @@ run_cmd(struct kpod_ctx *ctx, const struct kpod_cmd *cmd, struct parse *p, int a
             return kpod_err_usage(err, "%s: takes no arguments, got '%s'", p->where, args[0]);
         if (nargs < cmd->min_args)
             return kpod_err_usage(err, "%s: needs at least %d argument%s: see '%s --help'",
-                                  p->where, cmd->min_args, cmd->min_args == 1 ? "" : "s",
-                                  p->where);
+                                  p->where, cmd->min_args, cmd->min_args == 1 ? "" : "s", p->where);
         return kpod_err_usage(err, "%s: takes at most %d argument%s, got %d", p->where,
                               cmd->max_args, cmd->max_args == 1 ? "" : "s", nargs);
     }
@@ -481,9 +483,13 @@ kpod_cli_main(int argc, char **argv)
         if (g.version && cmd == NULL) {
             printf("kpod version %s\n", KPOD_VERSION);
             rc = 0;
-        } else if (g.help || cmd == NULL) {
-            kpod_cli_print_help(g.help ? stdout : stderr, cmd);
-            rc = g.help ? 0 : 125;
+        } else if (g.help) {
+            kpod_cli_print_help(stdout, cmd);
+            rc = 0;
+        } else if (cmd == NULL) {
+            kpod_cli_print_help(stderr, NULL);
+            kpod_err_usage(&err, "missing command 'kpod COMMAND'");
+            rc = report(err);
         } else if (i < argc) {
             char path[256];
             kpod_err_usage(&err, "unknown flag '%s' for 'kpod %s'", argv[i],

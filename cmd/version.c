@@ -28,12 +28,12 @@ version_json(void)
     const struct scmp_version *sv = seccomp_version();
     char seccomp[32];
     snprintf(seccomp, sizeof(seccomp), "%u.%u.%u", sv->major, sv->minor, sv->micro);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Version",
-                     KPOD_VERSION, "GitCommit", KPOD_GIT_COMMIT, "BuiltWith", __VERSION__,
-                     "OsArch", "linux/amd64", "Kernel", u.release, "Libraries", "libyaml",
-                     yaml_get_version_string(), "libcurl", curl_version_info(CURLVERSION_NOW)->version,
-                     "libarchive", archive_version_details(), "jansson", JANSSON_VERSION,
-                     "libcrypto", OPENSSL_VERSION_TEXT, "libseccomp", seccomp);
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Version", KPOD_VERSION,
+        "GitCommit", KPOD_GIT_COMMIT, "BuiltWith", __VERSION__, "OsArch", "linux/amd64", "Kernel",
+        u.release, "Libraries", "libyaml", yaml_get_version_string(), "libcurl",
+        curl_version_info(CURLVERSION_NOW)->version, "libarchive", archive_version_details(),
+        "jansson", JANSSON_VERSION, "libcrypto", OPENSSL_VERSION_TEXT, "libseccomp", seccomp);
 }
 
 static int

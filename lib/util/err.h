@@ -33,7 +33,8 @@ int kpod_err_setv(struct kpod_err **err, enum kpod_err_kind kind, int errnum, co
 #define kpod_err_invoke(err, ...) kpod_err_set((err), KPOD_ERR_INVOKE, 0, __VA_ARGS__)
 
 /* Prepends "context: " to an existing error's message; returns -1. Does nothing if no error. */
-int kpod_err_prefix(struct kpod_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int kpod_err_prefix(struct kpod_err **err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Exit code for an error: 125, 126 or 127. */
 int kpod_err_exit_code(const struct kpod_err *err);

@@ -94,13 +94,20 @@ kpod_fs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
         int kind = errno == ENOENT ? KPOD_ERR_NOTFOUND : KPOD_ERR_INTERNAL;
         return kpod_err_set(err, kind, errno, "open '%s'", path);
     }
-    size_t cap = 4096, len = 0;
+    size_t cap = max < 4096 ? max : 4096, len = 0;
     _cleanup_free_ char *buf = xmalloc(cap + 1);
     for (;;) {
         if (len == cap) {
-            if (cap >= max)
-                return kpod_err_input(err, "read '%s': larger than %zu bytes", path, max);
-            cap = cap * 2 > max ? max : cap * 2;
+            if (cap >= max) {
+                char extra;
+                ssize_t more = kpod_fs_read_all(fd, &extra, 1);
+                if (more < 0)
+                    return kpod_err_sys(err, "read '%s'", path);
+                if (more > 0)
+                    return kpod_err_input(err, "read '%s': larger than %zu bytes", path, max);
+                break;
+            }
+            cap = cap > max / 2 ? max : cap * 2;
             buf = xrealloc(buf, cap + 1);
         }
         ssize_t n = read(fd, buf + len, cap - len);
@@ -206,8 +213,7 @@ kpod_fs_join_in_root(const char *root, const char *path)
 }
 
 int
-kpod_fs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode,
-                       struct kpod_err **err)
+kpod_fs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode, struct kpod_err **err)
 {
     struct open_how how = {
         .flags = (unsigned long long)(flags | O_CLOEXEC),
@@ -225,24 +231,95 @@ kpod_fs_openat_in_root(int rootfd, const char *path, int flags, mode_t mode,
     return fd;
 }
 
+/* Opens the already-resolved components in kept as a directory, refusing any symlink. */
+static int
+open_resolved(int rootfd, char **kept, int flags, struct kpod_err **err)
+{
+    _cleanup_free_ char *rel = kpod_strv_join(kept, "/");
+    struct open_how how = {
+        .flags = (unsigned long long)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    int fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof(how));
+    if (fd < 0)
+        return kpod_err_sys(err, "open '/%s' in root", rel);
+    return fd;
+}
+
+/* Prepends the components of s to the queue *todo (a vector consumed from the front). */
+static void
+queue_front(char ***todo, size_t *pos, const char *s)
+{
+    _cleanup_strv_ char **parts = kpod_strv_split(s, "/", true);
+    _cleanup_strv_ char **rest = kpod_strv_dup(*todo + *pos);
+    char **merged = kpod_strv_dup(parts);
+    for (size_t i = 0; rest[i] != NULL; i++)
+        kpod_strv_push(&merged, rest[i]);
+    kpod_strv_free(*todo);
+    *todo = merged;
+    *pos = 0;
+}
+
 int
 kpod_fs_mkdirat_in_root(int rootfd, const char *path, mode_t mode, struct kpod_err **err)
 {
-    _cleanup_strv_ char **parts = kpod_strv_split(path, "/", true);
-    _cleanup_free_ char *sofar = xstrdup("");
-    for (size_t i = 0; parts[i] != NULL; i++) {
-        char *next = xasprintf("%s/%s", sofar, parts[i]);
-        free(sofar);
-        sofar = next;
-        _cleanup_close_ int parent = -1;
-        _cleanup_free_ char *dir = xstrdup(sofar);
-        char *slash = strrchr(dir, '/');
-        *slash = '\0';
-        parent = kpod_fs_openat_in_root(rootfd, *dir ? dir : "/", O_PATH | O_DIRECTORY, 0, err);
-        if (parent < 0)
+    /* Walks one component at a time, resolving symlinks itself (absolute targets restart at the
+     * root, ".." never rises above it) and creating what is missing; every open refuses
+     * symlinks, so a concurrent swap cannot redirect it outside. */
+    _cleanup_strv_ char **todo = kpod_strv_split(path, "/", true);
+    _cleanup_strv_ char **kept = xcalloc(1, sizeof(char *));
+    size_t pos = 0;
+    int links = 0;
+    while (todo[pos] != NULL) {
+        const char *comp = todo[pos];
+        if (strcmp(comp, ".") == 0) {
+            pos++;
+            continue;
+        }
+        if (strcmp(comp, "..") == 0) {
+            size_t n = kpod_strv_len(kept);
+            if (n > 0) {
+                free(kept[n - 1]);
+                kept[n - 1] = NULL;
+            }
+            pos++;
+            continue;
+        }
+        _cleanup_close_ int dfd = open_resolved(rootfd, kept, O_PATH | O_DIRECTORY, err);
+        if (dfd < 0)
             return -1;
-        if (mkdirat(parent, slash + 1, mode) < 0 && errno != EEXIST)
-            return kpod_err_sys(err, "create directory '%s' in root", sofar);
+        struct stat st;
+        if (fstatat(dfd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                return kpod_err_sys(err, "stat '%s' in root", comp);
+            if (mkdirat(dfd, comp, mode) < 0 && errno != EEXIST)
+                return kpod_err_sys(err, "create directory '%s' in root", comp);
+            continue; /* look again: it may have raced into something else */
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[4096];
+            ssize_t n = readlinkat(dfd, comp, target, sizeof(target) - 1);
+            if (n < 0)
+                return kpod_err_sys(err, "read link '%s' in root", comp);
+            if (++links > 40) {
+                errno = ELOOP;
+                return kpod_err_sys(err, "resolve '%s' in root", path);
+            }
+            target[n] = '\0';
+            if (target[0] == '/') {
+                kpod_strv_free(kept);
+                kept = xcalloc(1, sizeof(char *));
+            }
+            pos++;
+            queue_front(&todo, &pos, target);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return kpod_err_sys(err, "create directory '%s' in root", path);
+        }
+        kpod_strv_push(&kept, comp);
+        pos++;
     }
-    return kpod_fs_openat_in_root(rootfd, sofar, O_PATH | O_DIRECTORY, 0, err);
+    return open_resolved(rootfd, kept, O_PATH | O_DIRECTORY, err);
 }

@@ -12,8 +12,7 @@ op_for(enum kpod_lock_mode mode)
 }
 
 int
-kpod_lock_acquire(const char *path, enum kpod_lock_mode mode, bool nonblock,
-                  struct kpod_err **err)
+kpod_lock_acquire(const char *path, enum kpod_lock_mode mode, bool nonblock, struct kpod_err **err)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)

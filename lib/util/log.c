@@ -21,7 +21,7 @@ kpod_log_parse_level(const char *s, enum kpod_log_level *ret)
         const char *name;
         enum kpod_log_level level;
     } names[] = {
-        {"error", KPOD_LOG_ERROR}, {"fatal", KPOD_LOG_ERROR}, {"panic", KPOD_LOG_ERROR},
+        {"error", KPOD_LOG_ERROR}, {"fatal", KPOD_LOG_ERROR},  {"panic", KPOD_LOG_ERROR},
         {"warn", KPOD_LOG_WARN},   {"warning", KPOD_LOG_WARN}, {"info", KPOD_LOG_INFO},
         {"debug", KPOD_LOG_DEBUG}, {"trace", KPOD_LOG_TRACE},
     };
@@ -72,8 +72,8 @@ kpod_log(enum kpod_log_level level, const char *fmt, ...)
     if (level >= KPOD_LOG_INFO) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        line = xasprintf("%s[%ld.%06ld] %s\n", prefix[level], (long)ts.tv_sec,
-                         ts.tv_nsec / 1000, msg);
+        line =
+            xasprintf("%s[%ld.%06ld] %s\n", prefix[level], (long)ts.tv_sec, ts.tv_nsec / 1000, msg);
     } else {
         line = xasprintf("%s: %s\n", prefix[level], msg);
     }

@@ -19,7 +19,8 @@ bool kpod_log_enabled(enum kpod_log_level level);
 /* Directs output to fd (default 2), e.g. the monitor's own log file. */
 void kpod_log_set_fd(int fd);
 
-void kpod_log(enum kpod_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kpod_log(enum kpod_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define kpod_warn(...) kpod_log(KPOD_LOG_WARN, __VA_ARGS__)
 #define kpod_info(...) kpod_log(KPOD_LOG_INFO, __VA_ARGS__)

@@ -10,8 +10,7 @@
 
 static int tap_n, tap_failed;
 
-static inline bool __attribute__((format(printf, 2, 3)))
-tap_ok(bool cond, const char *fmt, ...)
+static inline bool __attribute__((format(printf, 2, 3))) tap_ok(bool cond, const char *fmt, ...)
 {
     va_list ap;
     tap_n++;
@@ -51,8 +50,7 @@ tap_skip(int n, const char *why)
         printf("ok %d # skip %s\n", ++tap_n, why);
 }
 
-static inline void __attribute__((format(printf, 1, 2)))
-diag(const char *fmt, ...)
+static inline void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
 {
     va_list ap;
     printf("# ");

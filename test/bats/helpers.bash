@@ -1,0 +1,101 @@
+# Helpers for kpod's bats tests, modelled on podman's system tests.
+#   run_kpod [EXPECTED_RC] ARGS...   runs kpod, sets $output/$status/$lines; fails on an
+#                                    unexpected exit code, and on a "Warning:" line when success
+#                                    is expected (set KPOD_ALLOW_WARNINGS=1 to permit them)
+#   assert ACTUAL OP EXPECTED "what" OP: == != =~ !~ -gt -ge -lt -le
+#   die MESSAGE                      fails the test with a message
+# Each test runs with its own KPOD_ROOT and KPOD_RUNROOT under $BATS_TEST_TMPDIR; the teardown
+# removes what the test left and fails it if anything leaked (mounts below the test dir).
+# A test file that defines setup()/teardown() calls basic_setup/basic_teardown in them.
+
+bats_load_library bats-support 2>/dev/null || load /usr/lib/bats/bats-support/load
+bats_load_library bats-assert 2>/dev/null || load /usr/lib/bats/bats-assert/load
+
+KPOD=${KPOD:-${KPOD_BINARY:-$BATS_TEST_DIRNAME/../../kpod}}
+KPOD_TOP=${KPOD_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+
+die() {
+    echo "#/vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv" >&2
+    echo "#| FAIL: $*" >&2
+    echo "#\\^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^" >&2
+    false
+}
+
+basic_setup() {
+    export KPOD_ROOT=$BATS_TEST_TMPDIR/root
+    export KPOD_RUNROOT=$BATS_TEST_TMPDIR/runroot
+    mkdir -p "$KPOD_ROOT" "$KPOD_RUNROOT"
+}
+
+# Mount points below the test's temp dir (leaks).
+test_mounts() {
+    awk -v d="$BATS_TEST_TMPDIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo
+}
+
+basic_teardown() {
+    local leaked=""
+    # Remove whatever pods the test left, once kpod can list them.
+    if "$KPOD" pod --help >/dev/null 2>&1 && "$KPOD" pod rm --help >/dev/null 2>&1; then
+        "$KPOD" pod rm -a -f >/dev/null 2>&1 || true
+    fi
+    local m
+    for m in $(test_mounts | sort -r); do
+        leaked="$leaked mount:$m"
+        umount -l "$m" 2>/dev/null || true
+    done
+    if [ -n "$leaked" ] && [ -z "${KPOD_IGNORE_LEAKS:-}" ]; then
+        die "resources leaked:$leaked"
+    fi
+}
+
+setup() {
+    basic_setup
+}
+
+teardown() {
+    basic_teardown
+}
+
+run_kpod() {
+    local expected_rc=0
+    case "${1:-}" in
+    [0-9] | [0-9][0-9] | [0-9][0-9][0-9]) expected_rc=$1; shift ;;
+    '?') expected_rc='?'; shift ;;
+    esac
+    echo "# $ kpod $*" >&2
+    run "$KPOD" "$@"
+    echo "$output" | sed 's/^/# /' >&2
+    if [ "$expected_rc" != '?' ] && [ "$status" -ne "$expected_rc" ]; then
+        die "exit code is $status; expected $expected_rc (kpod $*)"
+    fi
+    if [ "$expected_rc" = 0 ] && [ -z "${KPOD_ALLOW_WARNINGS:-}" ] &&
+        grep -q '^Warning:' <<<"$output"; then
+        die "unexpected warning from 'kpod $*'"
+    fi
+    return 0
+}
+
+assert() {
+    local actual=$1 op=$2 expected=$3 what=${4:-value}
+    local ok=1
+    case "$op" in
+    '==') [ "$actual" == "$expected" ] && ok=0 ;;
+    '!=') [ "$actual" != "$expected" ] && ok=0 ;;
+    '=~') [[ "$actual" =~ $expected ]] && ok=0 ;;
+    '!~') [[ ! "$actual" =~ $expected ]] && ok=0 ;;
+    -gt | -ge | -lt | -le) [ "$actual" "$op" "$expected" ] && ok=0 ;;
+    *) die "assert: unknown operator '$op'" ;;
+    esac
+    if [ $ok -ne 0 ]; then
+        die "$what: expected $op '$expected', got '$actual'"
+    fi
+}
+
+require_root() {
+    [ "$(id -u)" -eq 0 ] || skip "needs root"
+}
+
+# The Error: line of the last run (kpod prints exactly one).
+error_line() {
+    grep '^Error: ' <<<"$output" | tail -n 1
+}
