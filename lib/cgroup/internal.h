@@ -58,6 +58,14 @@ const char *cg2_ctrl_name(unsigned bit);
  * over-long paths rejected. Returns a new string or NULL with *err set. */
 char *cg_normalize_path(const char *path, struct kpod_err **err);
 
+/* A stat file kept open (kpod_cgroup_keep_stat_files), re-read with pread at offset 0. */
+struct cg_open_file {
+    const char *dir;  /* one of the handle's own dir strings */
+    const char *file; /* a string literal */
+    int fd;
+};
+#define CG_MAX_OPEN_FILES 16
+
 struct kpod_cgroup {
     enum kpod_cgroup_version version;
     char *path;             /* normalised relative path, e.g. "kpod/abc/web" */
@@ -65,7 +73,17 @@ struct kpod_cgroup {
     char *dirs[CG_NCTRL];   /* v1: <mount>/<path> per controller, NULL if not mounted */
     char *root;             /* v2: the cgroup2 mount */
     char *dir;              /* v2: <root>/<path> */
+    bool keep_files;
+    size_t nfiles;
+    struct cg_open_file files[CG_MAX_OPEN_FILES];
 };
+
+/* Stats reads: like cg_read / cg_read_u64, through the handle's kept-open files when asked. */
+ssize_t cg_read_stat(struct kpod_cgroup *cg, const char *dir, const char *file, char *buf,
+                     size_t size, struct kpod_err **err);
+int cg_read_stat_u64(struct kpod_cgroup *cg, const char *dir, const char *file, uint64_t *ret,
+                     struct kpod_err **err);
+void cg_close_files(struct kpod_cgroup *cg);
 
 /* Opens or creates a v1 cgroup on the hierarchies of m (the host's, or a test's); takes path
  * (normalised). */

@@ -415,16 +415,31 @@ test_v2_stats(const char *tmp)
     is_int(np, 3, "pids: leaf and sub-cgroup, deduplicated");
     free(pids);
     free(sub);
+    kpod_cgroup_keep_stat_files(cg, true);
+    ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && s.memory_usage == 66371584,
+       "kept-open stat files: first read");
+    put(leaf, "memory.current", "1234\n");
+    put(leaf, "memory.events", "oom_kill 9\n");
+    ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && s.memory_usage == 1234 && s.oom_kills == 9,
+       "kept-open stat files see new content");
+    is_int(cg->nfiles, 9, "one fd per stat file");
+    kpod_cgroup_keep_stat_files(cg, false);
+    is_int(cg->nfiles, 0, "fds closed when no longer kept");
+    put(leaf, "memory.current", "66371584\n");
     rm_file(leaf, "memory.max");
     rm_file(leaf, "pids.max");
     ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && s.memory_limit == UINT64_MAX &&
            s.pids_limit == UINT64_MAX,
        "missing limit files read as unlimited");
+    kpod_cgroup_keep_stat_files(cg, true);
+    ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && kpod_cgroup_read_stats(cg, &s, &err) == 0 &&
+           s.memory_limit == UINT64_MAX && s.pids_limit == UINT64_MAX,
+       "kept-open: missing files remembered as missing");
     kpod_cgroup_free(cg);
     cg = kpod_cgroup_open_v2_at(root, "kpod/pod", false, &err);
     memset(&s, 0, sizeof(s));
     ok(cg && kpod_cgroup_read_stats(cg, &s, &err) < 0 && err->kind == KPOD_ERR_NOTFOUND,
-       "stats without cgroup.procs: the cgroup is gone");
+       "stats without cpu.stat: the cgroup is gone");
     kpod_err_free(&err);
     kpod_cgroup_free(cg);
     free(leaf);
@@ -556,6 +571,14 @@ test_v1(const char *tmp)
     pid_t *pids = NULL;
     is_int(kpod_cgroup_pids(cg, &pids, &err), 3, "v1 pids: union over hierarchies");
     free(pids);
+    kpod_cgroup_keep_stat_files(cg, true);
+    ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && s.oom_kills == 2 && s.memory_limit == 67108864,
+       "v1 kept-open stats");
+    rm_file(leaves[CG_MEMORY], "memory.usage_in_bytes");
+    kpod_cgroup_keep_stat_files(cg, false);
+    ok(kpod_cgroup_read_stats(cg, &s, &err) < 0 && err->kind == KPOD_ERR_NOTFOUND,
+       "v1 stats of a removed cgroup: not found: %s", err ? err->msg : "");
+    kpod_err_free(&err);
     kpod_cgroup_free(cg);
 
     cg = cg_open_v1(&m, xstrdup("kpod/nosuch"), false, &err);
