@@ -28,8 +28,10 @@ struct kpod_cgroup_limits {
     char *cpuset_cpus;          /* NULL unset */
     char *cpuset_mems;          /* NULL unset */
     int64_t pids_limit;         /* -1 unset, 0 unset too (OCI: <= 0 unlimited) */
-    /* Device allowlist in v1 devices.allow syntax ("c 1:3 rwm"), NULL-terminated; NULL: leave
-     * the cgroup's default. A deny-all is written first when set. */
+    /* Device allowlist in v1 devices.allow syntax ("c 1:3 rwm", "b *:* m", "a"),
+     * NULL-terminated; NULL: leave the cgroup's default. v1: "a" is written to devices.deny
+     * first, then each rule to devices.allow. v2: compiled into a BPF cgroup device program
+     * (deny unless a rule allows) that replaces the one attached before. */
     char **devices_allow;
 };
 

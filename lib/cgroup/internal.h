@@ -113,6 +113,30 @@ int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, struc
  * still exiting). A missing dir is fine. */
 int cg_rmdir_tree(const char *dir, struct kpod_err **err);
 
+/* Device rules (devices.c). */
+enum {
+    CG_DEV_MKNOD = 1, /* BPF_DEVCG_ACC_* values */
+    CG_DEV_READ = 2,
+    CG_DEV_WRITE = 4,
+    CG_DEV_RWM = 7,
+};
+struct cg_device_rule {
+    char type;       /* 'a', 'b', 'c' */
+    long long major; /* -1: any */
+    long long minor; /* -1: any */
+    unsigned access; /* CG_DEV_* bits */
+};
+/* Parses "c 1:3 rwm", "b *:* m", "c 136:* rw", "a". Pure. */
+int cg_parse_device_rule(const char *text, struct cg_device_rule *ret, struct kpod_err **err);
+struct bpf_insn;
+/* Compiles allow rules into a cgroup device program (default deny) in out, which holds at
+ * least 8 + 8 * nrules instructions; returns the count. Pure. */
+size_t cg_device_program(const struct cg_device_rule *rules, size_t nrules, struct bpf_insn *out);
+/* Attaches the program for allow to the v2 cgroup, replacing the ones attached before. */
+int cg_v2_apply_devices(struct kpod_cgroup *cg, char **allow, struct kpod_err **err);
+/* How many device programs are attached to the v2 cgroup. */
+int cg_v2_device_programs(struct kpod_cgroup *cg, struct kpod_err **err);
+
 /* The v1 backend (v1.c). */
 int cg_v1_create(struct kpod_cgroup *cg, struct kpod_err **err);
 int cg_v1_apply(struct kpod_cgroup *cg, const struct kpod_cgroup_limits *l, struct kpod_err **err);

@@ -150,6 +150,11 @@ apply_devices(struct kpod_cgroup *cg, char **allow, struct kpod_err **err)
         return 0;
     if (need(cg, CG_DEVICES, "the device allowlist", err) < 0)
         return -1;
+    for (size_t i = 0; allow[i] != NULL; i++) {
+        struct cg_device_rule r;
+        if (cg_parse_device_rule(allow[i], &r, err) < 0)
+            return -1;
+    }
     if (cg_write(cg->dirs[CG_DEVICES], "devices.deny", "a", err) < 0)
         return -1;
     for (size_t i = 0; allow[i] != NULL; i++) {

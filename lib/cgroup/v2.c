@@ -121,9 +121,7 @@ cg_v2_apply(struct kpod_cgroup *cg, const struct kpod_cgroup_limits *l, struct k
     if (l->pids_limit > 0 && cg_writef(cg->dir, "pids.max", err, "%" PRId64, l->pids_limit) < 0)
         return -1;
     if (l->devices_allow != NULL)
-        kpod_warn("cgroup '%s': the device allowlist is not enforced by cgroup v2 (no eBPF device "
-                  "program); only the device nodes created in the container's /dev are reachable",
-                  cg->path);
+        return cg_v2_apply_devices(cg, l->devices_allow, err);
     return 0;
 }
 

@@ -178,6 +178,10 @@ setup_file() {
     [[ -z $output ]]
     run_kpod 125 __cgroup create "$CG" --memory bogus
     [[ $output == *"invalid --memory 'bogus'"* ]]
+    run_kpod 125 __cgroup create "$CG" --device 'c 1:3 rwx'
+    [[ $output == *"invalid device rule 'c 1:3 rwx'"* ]]
+    run leftover_dirs
+    [[ -z $output ]]
     run_kpod 125 __cgroup create "kpod-test/../x"
     [[ $output == *"'..' is not allowed"* ]]
     run_kpod __cgroup create "$CG"

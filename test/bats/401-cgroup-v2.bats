@@ -99,6 +99,23 @@ setup_file() {
     [[ $output == *"memory.events"* ]]
 }
 
+@test "cgroup v2: the device allowlist is a BPF program that update replaces" {
+    run_kpod __cgroup --v2-root "$CG_V2_ROOT" create "$CG" --device 'c 1:3 rwm' --device 'c 1:5 r'
+    run sh -c "\"$KPOD\" __cgroup --v2-root $CG_V2_ROOT enter $CG \$\$ || exit 99
+        echo x >/dev/null && echo null-ok
+        head -c1 /dev/zero >/dev/null && echo zero-read-ok
+        { echo x >/dev/zero; } 2>/dev/null || echo zero-write-denied
+        head -c1 /dev/urandom >/dev/null 2>&1 || echo urandom-denied" 3>&-
+    assert "$output" == $'null-ok\nzero-read-ok\nzero-write-denied\nurandom-denied' "access"
+    run_kpod __cgroup --v2-root "$CG_V2_ROOT" update "$CG" --device 'c 1:9 r'
+    run sh -c "\"$KPOD\" __cgroup --v2-root $CG_V2_ROOT enter $CG \$\$ || exit 99
+        [ \"\$(head -c1 /dev/urandom | wc -c)\" = 1 ] && echo urandom-ok
+        { echo x >/dev/null; } 2>&- || echo null-denied" 3>&-
+    assert "$output" == $'urandom-ok\nnull-denied' "access after update"
+    run_kpod 125 __cgroup --v2-root "$CG_V2_ROOT" update "$CG" --device 'c 1:9 rwx'
+    assert "$output" =~ "invalid device rule 'c 1:9 rwx'" "bad rule"
+}
+
 @test "cgroup v2: --v2-root must be a cgroup2 mount" {
     run_kpod 125 __cgroup --v2-root "$BATS_TEST_TMPDIR" create "$CG"
     [[ $output == *"is not a cgroup2 mount"* ]]

@@ -4,6 +4,7 @@
 #include "cgroup/cgroup.h"
 
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -269,6 +270,95 @@ test_weight(void)
            l.cpu_shares == 0 && l.cpuset_cpus == NULL && l.devices_allow == NULL,
        "limits start unset");
     kpod_cgroup_limits_free(&l);
+}
+
+/* Runs a device program on one access: the few opcodes cg_device_program emits. */
+static int
+run_prog(const struct bpf_insn *p, size_t n, char type, unsigned major, unsigned minor,
+         unsigned access)
+{
+    uint32_t ctx[3] = {(access << 16) | (type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR),
+                       major, minor};
+    uint64_t r[11] = {0};
+    for (size_t pc = 0; pc < n; pc++) {
+        const struct bpf_insn *i = &p[pc];
+        uint64_t src = (i->code & BPF_X) && BPF_CLASS(i->code) == BPF_ALU64
+                           ? r[i->src_reg]
+                           : (uint64_t)(int64_t)i->imm;
+        switch (i->code) {
+        case BPF_LDX | BPF_MEM | BPF_W:
+            r[i->dst_reg] = ctx[i->off / 4];
+            break;
+        case BPF_ALU64 | BPF_AND | BPF_K:
+            r[i->dst_reg] &= src;
+            break;
+        case BPF_ALU64 | BPF_RSH | BPF_K:
+            r[i->dst_reg] >>= src;
+            break;
+        case BPF_ALU64 | BPF_MOV | BPF_K:
+        case BPF_ALU64 | BPF_MOV | BPF_X:
+            r[i->dst_reg] = src;
+            break;
+        case BPF_JMP | BPF_JNE | BPF_K:
+            if (r[i->dst_reg] != src)
+                pc += (size_t)i->off;
+            break;
+        case BPF_JMP | BPF_EXIT:
+            return (int)r[0];
+        default:
+            return -1;
+        }
+    }
+    return -2; /* fell off the end */
+}
+
+static void
+test_devices(void)
+{
+    struct kpod_err *err = NULL;
+    struct cg_device_rule r;
+    ok(cg_parse_device_rule("c 1:3 rwm", &r, &err) == 0 && r.type == 'c' && r.major == 1 &&
+           r.minor == 3 && r.access == CG_DEV_RWM,
+       "rule 'c 1:3 rwm'");
+    ok(cg_parse_device_rule("b *:* m", &r, &err) == 0 && r.type == 'b' && r.major == -1 &&
+           r.minor == -1 && r.access == CG_DEV_MKNOD,
+       "rule 'b *:* m'");
+    ok(cg_parse_device_rule("c 136:* rw", &r, &err) == 0 && r.minor == -1 &&
+           r.access == (CG_DEV_READ | CG_DEV_WRITE),
+       "rule 'c 136:* rw'");
+    ok(cg_parse_device_rule("a", &r, &err) == 0 && r.type == 'a', "rule 'a'");
+    ok(cg_parse_device_rule("c 10:200", &r, &err) == 0 && r.access == CG_DEV_RWM,
+       "access defaults to rwm");
+    const char *bad[] = {"",          "x 1:3 rwm",       "c 1 rwm",  "c a:3 rwm",
+                         "c 1:3 rwx", "c 1:3 rwm extra", "c -1:3 r", "c 1:3 "};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        ok(cg_parse_device_rule(bad[i], &r, &err) < 0 && err->kind == KPOD_ERR_INPUT &&
+               strstr(err->msg, bad[i]) != NULL,
+           "bad rule '%s': %s", bad[i], err ? err->msg : "accepted");
+        kpod_err_free(&err);
+    }
+
+    struct cg_device_rule rules[3];
+    cg_parse_device_rule("c 1:3 rwm", &rules[0], NULL);
+    cg_parse_device_rule("c 136:* rw", &rules[1], NULL);
+    cg_parse_device_rule("b *:* m", &rules[2], NULL);
+    struct bpf_insn prog[8 + 3 * 8];
+    size_t n = cg_device_program(rules, 3, prog);
+    ok(n > 8 && n <= ARRAY_SIZE(prog), "program of %zu instructions", n);
+    const unsigned rw = CG_DEV_READ | CG_DEV_WRITE;
+    is_int(run_prog(prog, n, 'c', 1, 3, rw), 1, "null allowed");
+    is_int(run_prog(prog, n, 'c', 1, 3, CG_DEV_MKNOD), 1, "null mknod allowed");
+    is_int(run_prog(prog, n, 'c', 1, 5, CG_DEV_READ), 0, "zero denied");
+    is_int(run_prog(prog, n, 'c', 136, 7, rw), 1, "pts any minor, rw");
+    is_int(run_prog(prog, n, 'c', 136, 7, CG_DEV_MKNOD), 0, "pts mknod denied");
+    is_int(run_prog(prog, n, 'b', 8, 0, CG_DEV_MKNOD), 1, "block mknod allowed");
+    is_int(run_prog(prog, n, 'b', 8, 0, CG_DEV_READ), 0, "block read denied");
+    is_int(run_prog(prog, n, 'b', 1, 3, CG_DEV_READ), 0, "the type matters");
+    n = cg_device_program(NULL, 0, prog);
+    is_int(run_prog(prog, n, 'c', 1, 3, CG_DEV_READ), 0, "no rules: deny all");
+    cg_parse_device_rule("a", &rules[0], NULL);
+    n = cg_device_program(rules, 1, prog);
+    is_int(run_prog(prog, n, 'b', 8, 1, rw | CG_DEV_MKNOD), 1, "'a' allows all");
 }
 
 static char *
@@ -604,6 +694,7 @@ main(void)
     test_mounts();
     test_controllers_and_paths();
     test_weight();
+    test_devices();
     char tmpl[] = "/tmp/kpod-test-cgroup-XXXXXX";
     char *tmp = mkdtemp(tmpl);
     if (tmp == NULL) {
