@@ -78,11 +78,13 @@ int kpod_cgroup_enter(struct kpod_cgroup *cg, pid_t pid, struct kpod_err **err);
 int kpod_cgroup_freeze(struct kpod_cgroup *cg, bool frozen, struct kpod_err **err);
 int kpod_cgroup_read_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *ret,
                            struct kpod_err **err);
-/* The pids in the cgroup (cgroup.procs of the memory/pids hierarchy on v1); *ret_pids
- * malloc'd. Returns the count. */
+/* The pids in the cgroup and its sub-cgroups (on v1 the union over the hierarchies, without
+ * duplicates); *ret_pids malloc'd (NULL when there are none). Returns the count. */
 int kpod_cgroup_pids(struct kpod_cgroup *cg, pid_t **ret_pids, struct kpod_err **err);
 /* An fd that becomes readable (eventfd on v1, inotify on memory.events on v2) when an OOM
- * kill happens in the cgroup; kpod_cgroup_oom_count reads the running count. */
+ * kill happens in the cgroup; kpod_cgroup_oom_count reads the running count. It also wakes for
+ * other memory events and, on v1, when the cgroup is removed: after each wake call
+ * kpod_cgroup_oom_drain (the fd is non-blocking, close-on-exec) and compare the count. */
 int kpod_cgroup_oom_fd(struct kpod_cgroup *cg, struct kpod_err **err);
 int kpod_cgroup_oom_count(struct kpod_cgroup *cg, uint64_t *ret, struct kpod_err **err);
 /* Kills every process (SIGKILL, thawing first if frozen), waits for the cgroup to empty
