@@ -122,27 +122,41 @@ sys_bpf(int cmd, union bpf_attr *attr)
 }
 
 static int
-load_program(const struct bpf_insn *insns, size_t n, struct kpod_err **err)
+load_once(const struct bpf_insn *insns, size_t n, char *log, size_t logsize)
 {
-    static char log[4096];
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
     attr.insns = (uintptr_t)insns;
     attr.insn_cnt = (uint32_t)n;
     attr.license = (uintptr_t) "GPL";
-    attr.log_buf = (uintptr_t)log;
-    attr.log_size = sizeof(log);
-    attr.log_level = 1;
-    log[0] = '\0';
-    int fd = sys_bpf(BPF_PROG_LOAD, &attr);
-    if (fd < 0) {
-        int e = errno;
-        log[strcspn(log, "\n")] = '\0';
-        return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "load the BPF device program%s%s",
-                            log[0] ? ": " : "", log);
+    if (log != NULL) {
+        attr.log_buf = (uintptr_t)log;
+        attr.log_size = (uint32_t)logsize;
+        attr.log_level = 1;
+        log[0] = '\0';
     }
-    return fd;
+    return sys_bpf(BPF_PROG_LOAD, &attr);
+}
+
+/* Loads without a verifier log (a long one could overflow and fail a good program); on
+ * failure loads again with the log to say why. */
+static int
+load_program(const struct bpf_insn *insns, size_t n, struct kpod_err **err)
+{
+    int fd = load_once(insns, n, NULL, 0);
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    char log[1024];
+    fd = load_once(insns, n, log, sizeof(log));
+    if (fd >= 0)
+        return fd;
+    if (log[0] != '\0') {
+        log[strcspn(log, "\n")] = '\0';
+        return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "load the BPF device program: %s", log);
+    }
+    return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "load the BPF device program");
 }
 
 /* The ids of the device programs attached to cgfd now. */
