@@ -46,8 +46,8 @@ static const struct kpod_opt cgroup_debug_opts[] = {
     {"cpuset-cpus", 0, KPOD_OPT_STRING, O(cpuset_cpus), "LIST", "allowed CPUs", NULL, NULL, false},
     {"cpuset-mems", 0, KPOD_OPT_STRING, O(cpuset_mems), "LIST", "allowed memory nodes", NULL, NULL,
      false},
-    {"device", 0, KPOD_OPT_STRV, O(device), "RULE", "allow a device ('c 1:3 rwm')",
-     NULL, NULL, false},
+    {"device", 0, KPOD_OPT_STRV, O(device), "RULE", "allow a device ('c 1:3 rwm')", NULL, NULL,
+     false},
     {"v2-root", 0, KPOD_OPT_STRING, O(v2_root), "DIR", "use the cgroup2 hierarchy mounted at DIR",
      "dir", NULL, false},
     {"signal", 's', KPOD_OPT_INT, O(signal), "N", "signal number for kill", NULL, "9", false},
@@ -126,6 +126,10 @@ print_stats(struct kpod_cgroup *cg, struct kpod_err **err)
     F(pids_limit);
     F(blkio_read_bytes);
     F(blkio_write_bytes);
+    F(cpu_periods);
+    F(cpu_throttled_periods);
+    F(cpu_throttled_ns);
+    F(memory_max_usage);
 #undef F
     _cleanup_free_ char *text = kpod_json_dumps(j, true);
     printf("%s\n", text);

@@ -55,6 +55,12 @@ struct kpod_cgroup_stats {
     uint64_t pids_limit; /* UINT64_MAX when unlimited */
     uint64_t blkio_read_bytes;
     uint64_t blkio_write_bytes;
+    /* Extensions: CFS throttling (v1 cpu.stat; v2 cpu.stat), peak memory (v1
+     * memory.max_usage_in_bytes; v2 memory.peak, kernel 5.19+). */
+    uint64_t cpu_periods;
+    uint64_t cpu_throttled_periods;
+    uint64_t cpu_throttled_ns;
+    uint64_t memory_max_usage;
 };
 
 struct kpod_cgroup; /* opaque: one cgroup (e.g. "kpod/<pod-id>/<ctr>") in every hierarchy */

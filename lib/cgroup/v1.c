@@ -283,6 +283,7 @@ stats_memory(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_e
     }
     if (cg_read_stat(cg, dir, "memory.stat", buf, sizeof(buf), err) < 0)
         return -1;
+    cg_read_stat_u64(cg, dir, "memory.max_usage_in_bytes", &st->memory_max_usage, NULL);
     uint64_t inactive = kpod_cgroup_parse_keyed(buf, "total_inactive_file", 0);
     st->memory_working_set = st->memory_usage > inactive ? st->memory_usage - inactive : 0;
     st->memory_cache = kpod_cgroup_parse_keyed(buf, "total_cache", 0);
@@ -316,10 +317,23 @@ stats_blkio(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
     }
 }
 
+static void
+stats_throttling(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
+{
+    char buf[512];
+    if (cg->dirs[CG_CPU] == NULL ||
+        cg_read_stat(cg, cg->dirs[CG_CPU], "cpu.stat", buf, sizeof(buf), NULL) < 0)
+        return;
+    st->cpu_periods = kpod_cgroup_parse_keyed(buf, "nr_periods", 0);
+    st->cpu_throttled_periods = kpod_cgroup_parse_keyed(buf, "nr_throttled", 0);
+    st->cpu_throttled_ns = kpod_cgroup_parse_keyed(buf, "throttled_time", 0);
+}
+
 int
 cg_v1_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_err **err)
 {
     stats_cpu(cg, st);
+    stats_throttling(cg, st);
     if (stats_memory(cg, st, err) < 0)
         return -1;
     if (cg->dirs[CG_PIDS] != NULL) {

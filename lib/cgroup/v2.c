@@ -187,6 +187,7 @@ stats_memory(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
         st->memory_rss = kpod_cgroup_parse_keyed(buf, "anon", 0);
     }
     cg_read_stat_u64(cg, cg->dir, "memory.max", &st->memory_limit, NULL);
+    cg_read_stat_u64(cg, cg->dir, "memory.peak", &st->memory_max_usage, NULL);
     cg_read_stat_u64(cg, cg->dir, "memory.swap.current", &st->memory_swap, NULL);
     if (cg_read_stat(cg, cg->dir, "memory.events", buf, sizeof(buf), NULL) >= 0)
         st->oom_kills = kpod_cgroup_parse_keyed(buf, "oom_kill", 0);
@@ -207,6 +208,9 @@ cg_v2_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_er
     st->cpu_usage_ns = kpod_cgroup_parse_keyed(buf, "usage_usec", 0) * 1000;
     st->cpu_user_ns = kpod_cgroup_parse_keyed(buf, "user_usec", 0) * 1000;
     st->cpu_system_ns = kpod_cgroup_parse_keyed(buf, "system_usec", 0) * 1000;
+    st->cpu_periods = kpod_cgroup_parse_keyed(buf, "nr_periods", 0);
+    st->cpu_throttled_periods = kpod_cgroup_parse_keyed(buf, "nr_throttled", 0);
+    st->cpu_throttled_ns = kpod_cgroup_parse_keyed(buf, "throttled_usec", 0) * 1000;
     stats_memory(cg, st);
     if (cg_read_stat_u64(cg, cg->dir, "pids.current", &st->pids_current, NULL) == 0)
         cg_read_stat_u64(cg, cg->dir, "pids.max", &st->pids_limit, NULL);

@@ -95,6 +95,18 @@ setup_file() {
     [[ $(field cpu_usage_ns) -gt 10000000 ]]
     [[ $(field cpu_user_ns) -gt 0 ]]
     [[ $(field oom_kills) == 0 ]]
+    [[ $(field memory_max_usage) -ge $(field memory_usage) ]]
+}
+
+@test "cgroup v1: a CPU quota throttles, and stats count it" {
+    run_kpod __cgroup create "$CG" --cpu-quota 10000 --cpu-period 100000
+    run sh -c "\"$KPOD\" __cgroup enter $CG \$\$ &&
+        i=0; while [ \$i -lt 400000 ]; do i=\$((i+1)); done" 3>&-
+    assert "$status" == 0 "busy loop"
+    run_kpod __cgroup stats "$CG"
+    assert "$(field cpu_periods)" -gt 0 "periods"
+    assert "$(field cpu_throttled_periods)" -gt 0 "throttled periods"
+    assert "$(field cpu_throttled_ns)" -gt 0 "throttled time"
 }
 
 @test "cgroup v1: stats of an unlimited cgroup say max" {

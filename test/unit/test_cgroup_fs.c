@@ -186,9 +186,9 @@ static void
 test_v2_stats(const char *tmp)
 {
     static const char *const files[] = {
-        "cgroup.controllers", "cgroup.events", "cgroup.procs", "cpu.stat",    "io.stat",
-        "memory.current",     "memory.events", "memory.max",   "memory.stat", "memory.swap.current",
-        "pids.current",       "pids.max",
+        "cgroup.controllers",  "cgroup.events", "cgroup.procs", "cpu.stat",    "io.stat",
+        "memory.current",      "memory.events", "memory.max",   "memory.peak", "memory.stat",
+        "memory.swap.current", "pids.current",  "pids.max",
     };
     char *root = mkdirs(tmp, "v2s");
     put(root, "cgroup.controllers", "memory\n");
@@ -214,6 +214,10 @@ test_v2_stats(const char *tmp)
     is_int(s.pids_limit, 100, "pids.max");
     is_int(s.blkio_read_bytes, 3145728, "io read");
     is_int(s.blkio_write_bytes, 12288, "io write");
+    is_int(s.cpu_periods, 120, "cpu.stat nr_periods");
+    is_int(s.cpu_throttled_periods, 7, "cpu.stat nr_throttled");
+    is_int(s.cpu_throttled_ns, 81234000, "cpu.stat throttled_usec");
+    is_int(s.memory_max_usage, 70000000, "memory.peak");
     uint64_t n = 0;
     ok(kpod_cgroup_oom_count(cg, &n, &err) == 0 && n == 3, "oom count from memory.events");
     enum kpod_cgroup_freezer st = KPOD_CGROUP_FROZEN;
@@ -237,7 +241,7 @@ test_v2_stats(const char *tmp)
     put(leaf, "memory.events", "oom_kill 9\n");
     ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 && s.memory_usage == 1234 && s.oom_kills == 9,
        "kept-open stat files see new content");
-    is_int(cg->nfiles, 9, "one fd per stat file");
+    is_int(cg->nfiles, 10, "one fd per stat file");
     kpod_cgroup_keep_stat_files(cg, false);
     is_int(cg->nfiles, 0, "fds closed when no longer kept");
     put(leaf, "memory.current", "66371584\n");
@@ -287,6 +291,7 @@ v1_setup(const char *tmp, struct cg_mounts *m, char **leaves)
         {CG_CPUACCT, "cpuacct.usage_sys"},
         {CG_CPUACCT, "cpuacct.stat"},
         {CG_CPU, "cpu.stat"},
+        {CG_MEMORY, "memory.max_usage_in_bytes"},
         {CG_PIDS, "pids.current"},
         {CG_PIDS, "pids.max"},
         {CG_BLKIO, "blkio.throttle.io_service_bytes_recursive"},
@@ -325,6 +330,10 @@ test_v1(const char *tmp)
     ok(s.pids_limit == UINT64_MAX, "pids.max 'max'");
     is_int(s.blkio_read_bytes, 3145728, "blkio read");
     is_int(s.blkio_write_bytes, 12288, "blkio write");
+    is_int(s.cpu_periods, 120, "v1 cpu.stat nr_periods");
+    is_int(s.cpu_throttled_periods, 7, "v1 cpu.stat nr_throttled");
+    is_int(s.cpu_throttled_ns, 81234567, "v1 cpu.stat throttled_time");
+    is_int(s.memory_max_usage, 70000000, "memory.max_usage_in_bytes");
     rm_file(leaves[CG_CPUACCT], "cpuacct.usage_sys");
     long hz = sysconf(_SC_CLK_TCK);
     ok(kpod_cgroup_read_stats(cg, &s, &err) == 0 &&
