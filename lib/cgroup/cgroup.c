@@ -66,6 +66,7 @@ kpod_cgroup_free(struct kpod_cgroup *cg)
 {
     if (cg == NULL)
         return;
+    cg_close_files(cg);
     for (int c = 0; c < CG_NCTRL; c++) {
         free(cg->mounts[c]);
         free(cg->dirs[c]);
@@ -77,6 +78,14 @@ kpod_cgroup_free(struct kpod_cgroup *cg)
 }
 
 KPOD_DEFINE_CLEANUP(struct kpod_cgroup, kpod_cgroup_free)
+
+void
+kpod_cgroup_keep_stat_files(struct kpod_cgroup *cg, bool keep)
+{
+    if (!keep)
+        cg_close_files(cg);
+    cg->keep_files = keep;
+}
 
 const char *
 kpod_cgroup_path(const struct kpod_cgroup *cg)
