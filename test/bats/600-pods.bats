@@ -58,7 +58,7 @@ log_has() { ctr_log "$1" "$2" | grep -q -- "$3"; }
 no_leftovers() {
     run ls "$KPOD_RUNROOT/pods"
     assert "$output" == "" "pod state dirs"
-    run bash -c "find /sys/fs/cgroup/*/kpod -mindepth 1 -maxdepth 1 -type d 2>/dev/null"
+    run bash -c "find /sys/fs/cgroup/*/$KPOD_CGROUP_PARENT -mindepth 1 -maxdepth 1 -type d 2>/dev/null"
     assert "$output" == "" "pod cgroups"
     assert "$(test_mounts)" == "" "mounts"
     run pgrep -f "__monitor.*$KPOD_RUNROOT"
