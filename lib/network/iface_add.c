@@ -158,7 +158,7 @@ kpod_net_iface_add(struct kpod_ctx *ctx, const char *netns, const struct kpod_ne
     _cleanup_free_ char *name = a->name != NULL ? xstrdup(a->name) : free_ethname(pod);
     _cleanup_strv_ char **ips = kpod_strv_dup(a->ips);
     bool allocated = false;
-    if (ips == NULL && a->network != NULL) {
+    if (kpod_strv_len(ips) == 0 && a->network != NULL) {
         if (allocate_ip(ctx, a, &ips, err) < 0)
             return -1;
         allocated = true;
