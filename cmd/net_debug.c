@@ -124,7 +124,7 @@ do_teardown(struct net_pod *p, struct kpod_err **err)
 {
     _cleanup_net_result_ struct kpod_net_result *r = load_result(p, true, err);
     if (r == NULL)
-        return *err != NULL ? -1 : 0;
+        return *err != NULL ? -1 : kpod_net_cleanup(p->ctx, p->id, p->name, err);
     if (kpod_net_teardown(p->ctx, r, err) < 0)
         return -1;
     if (unlink(p->state) < 0 && errno != ENOENT)

@@ -195,6 +195,11 @@ struct kpod_net_result *kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_n
 /* Removes everything setup (and iface add) made; idempotent. */
 int kpod_net_teardown(struct kpod_ctx *ctx, const struct kpod_net_result *r, struct kpod_err **err);
 
+/* Best effort without a persisted result (kpod killed during setup): removes the netns pin,
+ * the hostPort table, the primary veth and every address the pod holds in any network. */
+int kpod_net_cleanup(struct kpod_ctx *ctx, const char *pod_id, const char *pod_name,
+                     struct kpod_err **err);
+
 /* ---- netns (netns.c) ---- */
 /* Creates a network namespace pinned by a bind mount at path (which must not exist). */
 int kpod_netns_create(const char *path, struct kpod_err **err);

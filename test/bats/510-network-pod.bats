@@ -155,3 +155,33 @@ teardown() {
     run_kpod __net teardown hosty
     assert_no_leaks
 }
+
+@test "a failure at any setup step undoes every step before it" {
+    run_kpod __net setup keep --network "$NET"
+    local step
+    for step in netns ipam bridge veth address ports record; do
+        KPOD_TEST_NET_FAIL=$step run_kpod 125 __net setup "f-$step" --network "$NET" --port 18095:80
+        assert "$(error_line)" == "Error: setup 'f-$step': network setup of pod 'f-$step': injected failure at '$step'"
+        assert "$(ls "$KPOD_RUNROOT/netns")" == "keep" "no netns left after '$step'"
+        assert "$(ip -o link show master "$BR" | wc -l)" == 1 "no veth left after '$step'"
+        assert "$(jq '.allocations | length' "$KPOD_RUNROOT/networks/$NET/ipam.json")" == 1 \
+            "no address left after '$step'"
+        local id
+        id=$(printf '%s' "$KPOD_RUNROOT/f-$step" | sha256sum | cut -c1-64)
+        run nft list table ip "kpod-$(printf '%s' "$id" | sha256sum | cut -c1-16)"
+        assert "$status" != 0 "no hostPort table left after '$step'"
+    done
+    run nft list ruleset
+    assert "$output" !~ "dport 18095" "no hostPort rule left"
+    run_kpod __net teardown keep
+    assert_no_leaks
+}
+
+@test "teardown without a persisted result cleans up by name (kpod killed after setup)" {
+    run_kpod __net setup lost --network "$NET" --port 18096:80
+    local table
+    table=$(jq -r .nftTable <<<"$output")
+    rm "$KPOD_RUNROOT/netdebug/lost.json"
+    run_kpod __net teardown lost
+    assert_no_leaks "$table"
+}
