@@ -2,7 +2,8 @@
  * sandbox would keep it in the pod state (runroot/netdebug/<name>.json), so the tests exercise
  * the module on the real kernel before the sandbox pipeline calls it.
  *   __net setup NAME [--network N] [--ip IP] [--mac MAC] [--port [HOSTIP:]HOST:CTR[/PROTO]]...
- *   __net teardown NAME | show NAME
+ *   __net teardown NAME | show NAME | stop NAME | start NAME (pod stop/start: teardown keeping
+ *   the result, then kpod_net_restore)
  *   __net iface-add NAME [--name N] [--mac M] [--ip CIDR]... [--mtu N] [--network N|--link DEV]
  *   __net iface-rm NAME --mac M | --name N;  __net iface-ls NAME;  __net route-ls NAME
  *   __net route-update NAME --route SPEC... | --file F|-   */
@@ -209,6 +210,12 @@ dispatch(struct net_pod *p, const char *verb, struct net_opts *o, struct kpod_er
         print_json(kpod_net_result_to_json(r));
         return 0;
     }
+    if (strcmp(verb, "stop") == 0) /* what `pod stop` does: teardown, the result stays */
+        return kpod_net_teardown(p->ctx, r, err);
+    if (strcmp(verb, "start") == 0) { /* and `pod start`: everything back from the result */
+        _cleanup_net_result_ struct kpod_net_result *n = kpod_net_restore(p->ctx, r, err);
+        return n != NULL ? save_result(p, n, true, err) : -1;
+    }
     if (strcmp(verb, "iface-add") == 0)
         return do_iface_add(p, r, o, err);
     if (strcmp(verb, "iface-rm") == 0) {
@@ -285,8 +292,9 @@ run_net(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err
 const struct kpod_cmd kpod_cmd_net_debug = {
     .name = "__net",
     .summary = "plumbing: drive the network module (tests)",
-    .usage = "setup|teardown|show|iface-add|iface-rm|iface-ls|route-ls|route-update NAME "
-             "[options]",
+    .usage =
+        "setup|teardown|show|stop|start|iface-add|iface-rm|iface-ls|route-ls|route-update NAME "
+        "[options]",
     .opts = net_opts,
     .opts_size = sizeof(struct net_opts),
     .run = run_net,

@@ -195,6 +195,11 @@ struct kpod_net_result *kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_n
 /* Removes everything setup (and iface add) made; idempotent. */
 int kpod_net_teardown(struct kpod_ctx *ctx, const struct kpod_net_result *r, struct kpod_err **err);
 
+/* Sets the network up again after a teardown (pod stop + start) from the previous result: the
+ * same address, MAC and ports, the interfaces added since, and the route table as it was. */
+struct kpod_net_result *kpod_net_restore(struct kpod_ctx *ctx, const struct kpod_net_result *old,
+                                         struct kpod_err **err);
+
 /* Best effort without a persisted result (kpod killed during setup): removes the netns pin,
  * the hostPort table, the primary veth and every address the pod holds in any network. */
 int kpod_net_cleanup(struct kpod_ctx *ctx, const char *pod_id, const char *pod_name,

@@ -166,3 +166,27 @@ EOJ
     run_kpod __net teardown p
     assert_no_leaks
 }
+
+@test "after stop and start the address, MAC, added interfaces and routes come back" {
+    run_kpod __net iface-add p --name eth1 --ip 10.251.8.2/24 --mac 02:00:00:00:58:02 --mtu 1450
+    run_kpod __net iface-add p --name eth2
+    local ip2
+    ip2=$(jq -r '.IPAddresses[] | select(.family == 0) | .address' <<<"$output")
+    run_kpod __net route-update p --route dest=default,gw="$SUBNET_PREFIX.1" \
+        --route dest=10.252.8.0/24,gw=10.251.8.1,dev=eth1
+    local mac0 before
+    mac0=$(in_pod p ip -o link show eth0 | grep -o 'link/ether [^ ]*')
+    before=$(pod_state)
+    run_kpod __net stop p
+    run ls "$KPOD_RUNROOT/netns"
+    assert "$output" == "" "netns gone while stopped"
+    assert "$(jq '.allocations | length' "$KPOD_RUNROOT/networks/$NET/ipam.json")" == 0 "addresses freed"
+    run_kpod __net start p
+    assert "$(jq -r .ip <<<"$output")" == "$POD_IP" "same address"
+    assert "$(in_pod p ip -o link show eth0 | grep -o 'link/ether [^ ]*')" == "$mac0" "same MAC"
+    assert "$(in_pod p ip -o link show eth1)" =~ "mtu 1450 .*link/ether 02:00:00:00:58:02" "eth1 back"
+    assert "$(pod_state | sed 's/@if[0-9]*//')" == "$(sed 's/@if[0-9]*//' <<<"$before")" \
+        "addresses and routes as before the stop"
+    assert "$(jq -r '.allocations | keys | sort | join(" ")' "$KPOD_RUNROOT/networks/$NET/ipam.json")" \
+        == "$(printf '%s\n' "$POD_IP" "$ip2" | sort | paste -sd' ')" "both addresses reserved again"
+}
