@@ -346,7 +346,7 @@ kpod_net_config_remove(struct kpod_ctx *ctx, const char *name, bool force, struc
     if (used > 0 && !force)
         return kpod_err_invoke(err, "network '%s' is in use by %d pod address%s", name, used,
                                used == 1 ? "" : "es");
-    if (kpod_net_network_down(ctx, c, err) < 0)
+    if (kpod_net_network_down(ctx, c, force, err) < 0)
         return -1;
     _cleanup_free_ char *path = config_path(ctx, name);
     if (unlink(path) < 0 && errno != ENOENT)

@@ -48,8 +48,9 @@ int kpod_nl_veth_create(struct nl_sock *s, const struct kpod_veth_args *a, struc
  * 127.0.0.1); also the network's outbound NAT rules. Idempotent. */
 int kpod_net_network_up(struct kpod_ctx *ctx, const struct kpod_net_config *c,
                         struct kpod_err **err);
-/* Deletes the bridge and the NAT rules of a network; missing ones are fine. */
-int kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c,
+/* Deletes the bridge and the NAT rules of a network; missing ones are fine. A bridge that still
+ * has ports (pods of another runroot) is kept unless force. */
+int kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c, bool force,
                           struct kpod_err **err);
 
 /* nftables through libnftables. */

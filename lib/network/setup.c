@@ -219,7 +219,7 @@ network_release(struct kpod_ctx *ctx, const char *netname, const char *owner, st
     int used = kpod_ipam_count(ctx, netname, err);
     if (used != 0)
         return used < 0 ? -1 : 0;
-    return kpod_net_network_down(ctx, c, err);
+    return kpod_net_network_down(ctx, c, false, err);
 }
 
 int

@@ -185,3 +185,16 @@ teardown() {
     run_kpod __net teardown lost
     assert_no_leaks "$table"
 }
+
+@test "a bridge shared with another runroot stays until its last port leaves" {
+    run_kpod __net setup r1 --network "$NET"
+    local other=$BATS_TEST_TMPDIR/runroot2
+    mkdir -p "$other"
+    KPOD_RUNROOT=$other run_kpod __net setup r2 --network "$NET"
+    run_kpod __net teardown r1
+    run ip link show "$BR"
+    assert "$status" == 0 "bridge kept for the other runroot's pod"
+    assert "$(ip -o link show master "$BR" | wc -l)" == 1
+    KPOD_RUNROOT=$other run_kpod __net teardown r2
+    assert_no_leaks
+}
