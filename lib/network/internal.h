@@ -55,6 +55,9 @@ int kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c,
 
 /* nftables through libnftables. */
 int kpod_nft_run(const char *cmds, struct kpod_err **err);
+/* Refuses ports given twice, published by another kpod pod (any runroot), or in use on the
+ * host. */
+int kpod_nft_ports_check(const struct kpod_net_port *ports, size_t n, struct kpod_err **err);
 /* Table name for a pod's hostPort rules. */
 char *kpod_nft_pod_table(const char *pod_id);
 int kpod_nft_ports_add(const char *table, const char *pod_ip, const char *bridge,

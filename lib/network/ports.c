@@ -8,14 +8,18 @@
  * (`ip kpod-net-<bridge>`) for the masquerade of its subnet, removed with the bridge. */
 #include "network/internal.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <string.h>
 
 KPOD_DEFINE_CLEANUP(struct nft_ctx, nft_ctx_free)
 
-int
-kpod_nft_run(const char *cmds, struct kpod_err **err)
+/* Runs cmds; with ret_out, returns what nft printed. */
+static int
+nft_run_out(const char *cmds, char **ret_out, struct kpod_err **err)
 {
     _cleanup_(kpod_cleanup_nft_ctx_free) struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
     if (nft == NULL)
@@ -31,7 +35,17 @@ kpod_nft_run(const char *cmds, struct kpod_err **err)
         kpod_debug("nft input:\n%s", cmds);
         return kpod_err_msg(err, "nftables: %s", line);
     }
+    if (ret_out != NULL) {
+        const char *o = nft_ctx_get_output_buffer(nft);
+        *ret_out = xstrdup(o != NULL ? o : "");
+    }
     return 0;
+}
+
+int
+kpod_nft_run(const char *cmds, struct kpod_err **err)
+{
+    return nft_run_out(cmds, NULL, err);
 }
 
 char *
@@ -106,4 +120,67 @@ kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err)
     append(&c, "add rule ip %s postrouting ip saddr %s ip daddr != %s masquerade\n", t, subnet,
            subnet);
     return kpod_nft_run(c, err);
+}
+
+/* Is the port taken on the host? A listening socket makes bind fail. */
+static int
+port_busy_on_host(const struct kpod_net_port *p)
+{
+    bool udp = strcmp(p->protocol, "udp") == 0;
+    _cleanup_close_ int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->host_port)};
+    if (p->host_ip != NULL && *p->host_ip != '\0')
+        inet_pton(AF_INET, p->host_ip, &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE)
+        return 1;
+    return 0;
+}
+
+/* The hostPort rules of every kpod pod on the host, whatever its runroot. */
+static char *
+kpod_rules(void)
+{
+    char *tables = NULL;
+    if (nft_run_out("list tables ip", &tables, NULL) < 0)
+        return xstrdup("");
+    _cleanup_strv_ char **lines = kpod_strv_split(tables, "\n", true);
+    free(tables);
+    char *all = xstrdup("");
+    for (size_t i = 0; lines != NULL && lines[i] != NULL; i++) {
+        const char *t = strstr(lines[i], "table ip kpod-");
+        if (t == NULL || strncmp(t + 9, "kpod-net-", 9) == 0)
+            continue;
+        _cleanup_free_ char *cmd = xasprintf("list table ip %s", t + 9);
+        _cleanup_free_ char *out = NULL;
+        if (nft_run_out(cmd, &out, NULL) == 0) {
+            char *n = xasprintf("%s%s", all, out);
+            free(all);
+            all = n;
+        }
+    }
+    return all;
+}
+
+int
+kpod_nft_ports_check(const struct kpod_net_port *ports, size_t n, struct kpod_err **err)
+{
+    _cleanup_free_ char *rules = n > 0 ? kpod_rules() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct kpod_net_port *p = &ports[i];
+        for (size_t k = 0; k < i; k++)
+            if (ports[k].host_port == p->host_port && !strcmp(ports[k].protocol, p->protocol))
+                return kpod_err_input(err, "hostPort %u/%s given twice", p->host_port, p->protocol);
+        _cleanup_free_ char *needle = xasprintf(" %s dport %u dnat", p->protocol, p->host_port);
+        if (strstr(rules, needle) != NULL)
+            return kpod_err_input(err, "hostPort %u/%s is already published by another pod",
+                                  p->host_port, p->protocol);
+        if (port_busy_on_host(p))
+            return kpod_err_input(err, "hostPort %u/%s is in use on the host", p->host_port,
+                                  p->protocol);
+    }
+    return 0;
 }

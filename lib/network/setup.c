@@ -153,6 +153,10 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     _cleanup_net_config_ struct kpod_net_config *net = NULL;
     if (!host && !none && (net = kpod_net_config_load(ctx, netname, err)) == NULL)
         return NULL;
+    if (kpod_nft_ports_check(a->ports, a->n_ports, err) < 0) {
+        kpod_err_prefix(err, "network setup of pod '%s'", a->pod_name);
+        return NULL;
+    }
     _cleanup_net_result_ struct kpod_net_result *res = xzalloc(sizeof(*res));
     res->pod_id = xstrdup(a->pod_id);
     res->pod_name = xstrdup(a->pod_name);

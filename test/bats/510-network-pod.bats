@@ -50,33 +50,33 @@ teardown() {
 }
 
 @test "hostPort is reachable on 127.0.0.1 and removed with the pod" {
-    run_kpod __net setup web --network "$NET" --port 18080:8080 --port 127.0.0.1:18081:8081/tcp
+    run_kpod __net setup web --network "$NET" --port $((PB)):8080 --port 127.0.0.1:$((PB + 1)):8081/tcp
     local table ip
     table=$(jq -r .nftTable <<<"$output")
     ip=$(jq -r .ip <<<"$output")
     assert "$table" =~ "^kpod-[0-9a-f]{16}$" "a table per pod"
-    assert "$(jq -r '.ports[0].hostPort' <<<"$output")" == 18080
+    assert "$(jq -r '.ports[0].hostPort' <<<"$output")" == $((PB))
     run nft list table ip "$table"
     assert "$output" =~ "dnat to $ip:8080" "DNAT rule"
     start_httpd web 8080 "published"
     start_httpd web 8081 "loopback only"
-    run fetch "http://127.0.0.1:18080/"
-    assert "$status" == 0 "fetch 127.0.0.1:18080"
+    run fetch "http://127.0.0.1:$((PB))/"
+    assert "$status" == 0 "fetch 127.0.0.1:$((PB))"
     assert "$output" == "published"
-    run fetch "http://127.0.0.1:18081/"
+    run fetch "http://127.0.0.1:$((PB + 1))/"
     assert "$output" == "loopback only"
     run_kpod __net teardown web
-    run fetch "http://127.0.0.1:18080/"
+    run fetch "http://127.0.0.1:$((PB))/"
     assert "$status" != 0 "port closed after teardown"
     assert_no_leaks "$table"
 }
 
 @test "udp hostPort" {
-    run_kpod __net setup dns --network "$NET" --port 15353:5353/udp
+    run_kpod __net setup dns --network "$NET" --port $((PB + 2)):5353/udp
     local table
     table=$(jq -r .nftTable <<<"$output")
     run nft list table ip "$table"
-    assert "$output" =~ "udp dport 15353 dnat to" "udp DNAT"
+    assert "$output" =~ "udp dport $((PB + 2)) dnat to" "udp DNAT"
     run_kpod __net teardown dns
     assert_no_leaks "$table"
 }
@@ -119,7 +119,7 @@ teardown() {
 }
 
 @test "teardown is idempotent and works after the pod's processes were killed" {
-    run_kpod __net setup k --network "$NET" --port 18090:80
+    run_kpod __net setup k --network "$NET" --port $((PB + 3)):80
     local table
     table=$(jq -r .nftTable <<<"$output")
     start_httpd k 80 x
@@ -160,7 +160,7 @@ teardown() {
     run_kpod __net setup keep --network "$NET"
     local step
     for step in netns ipam bridge veth address ports record; do
-        KPOD_TEST_NET_FAIL=$step run_kpod 125 __net setup "f-$step" --network "$NET" --port 18095:80
+        KPOD_TEST_NET_FAIL=$step run_kpod 125 __net setup "f-$step" --network "$NET" --port $((PB + 4)):80
         assert "$(error_line)" == "Error: setup 'f-$step': network setup of pod 'f-$step': injected failure at '$step'"
         assert "$(ls "$KPOD_RUNROOT/netns")" == "keep" "no netns left after '$step'"
         assert "$(ip -o link show master "$BR" | wc -l)" == 1 "no veth left after '$step'"
@@ -172,13 +172,13 @@ teardown() {
         assert "$status" != 0 "no hostPort table left after '$step'"
     done
     run nft list ruleset
-    assert "$output" !~ "dport 18095" "no hostPort rule left"
+    assert "$output" !~ "dport $((PB + 4))" "no hostPort rule left"
     run_kpod __net teardown keep
     assert_no_leaks
 }
 
 @test "teardown without a persisted result cleans up by name (kpod killed after setup)" {
-    run_kpod __net setup lost --network "$NET" --port 18096:80
+    run_kpod __net setup lost --network "$NET" --port $((PB + 5)):80
     local table
     table=$(jq -r .nftTable <<<"$output")
     rm "$KPOD_RUNROOT/netdebug/lost.json"
@@ -196,5 +196,28 @@ teardown() {
     assert "$status" == 0 "bridge kept for the other runroot's pod"
     assert "$(ip -o link show master "$BR" | wc -l)" == 1
     KPOD_RUNROOT=$other run_kpod __net teardown r2
+    assert_no_leaks
+}
+
+@test "hostPort conflicts are refused and leave nothing" {
+    run_kpod __net setup first --network "$NET" --port $((PB + 6)):80
+    run_kpod 125 __net setup second --network "$NET" --port $((PB + 6)):80
+    assert "$(error_line)" == "Error: setup 'second': network setup of pod 'second': hostPort $((PB + 6))/tcp is already published by another pod"
+    run_kpod 125 __net setup second --network "$NET" --port $((PB + 7)):80 --port $((PB + 7)):81
+    assert "$(error_line)" =~ "hostPort $((PB + 7))/tcp given twice"
+    busybox httpd -f -p 127.0.0.1:$((PB + 8)) -h "$BATS_TEST_TMPDIR" 3>&- </dev/null >/dev/null 2>&1 &
+    PIDS+=($!)
+    local i
+    for i in $(seq 1 50); do
+        ss -Hltn "sport = :$((PB + 8))" | grep -q . && break
+        sleep 0.1
+    done
+    run_kpod 125 __net setup second --network "$NET" --port $((PB + 8)):80
+    assert "$(error_line)" =~ "hostPort $((PB + 8))/tcp is in use on the host"
+    # udp on the same number is another port
+    run_kpod __net setup second --network "$NET" --port $((PB + 6)):80/udp
+    assert "$(ls "$KPOD_RUNROOT/netns" | sort | paste -sd' ')" == "first second"
+    run_kpod __net teardown first
+    run_kpod __net teardown second
     assert_no_leaks
 }

@@ -2,7 +2,8 @@
 # bridge (parallel runs never collide), pods made with the hidden `kpod __net`, background
 # servers inside pod netns, and leak checks against the kernel (ip, nft, mounts).
 
-# Creates network $NET (bridge $BR, subnet $SUBNET_PREFIX.0/24) with `kpod network create`.
+# Creates network $NET (bridge $BR, subnet $SUBNET_PREFIX.0/24) with `kpod network create`, and
+# picks $PB, the first of ten hostPorts for the test.
 net_setup() {
     require_root
     basic_setup
@@ -11,6 +12,7 @@ net_setup() {
     NET=t$RANDOM
     BR=kpt$(printf '%05d' $RANDOM)
     PIDS=()
+    PB=$((30000 + RANDOM % 20000)) # hostPorts of this test: PB..PB+9
     run_kpod network create --subnet "$SUBNET_PREFIX.0/24" --interface-name "$BR" "$NET"
 }
 
