@@ -89,6 +89,35 @@ int kpod_cgroup_destroy(struct kpod_cgroup *cg, struct kpod_err **err);
 /* The same by path, for `rm -f` after a crash. */
 int kpod_cgroup_destroy_path(const char *path, struct kpod_err **err);
 
+/* Extensions beyond the first contract. */
+
+enum kpod_cgroup_freezer {
+    KPOD_CGROUP_THAWED = 0,
+    KPOD_CGROUP_FREEZING, /* v1 only: freezing in progress */
+    KPOD_CGROUP_FROZEN,
+};
+/* Reads the freezer state (v1 freezer.state; v2 cgroup.events "frozen"). */
+int kpod_cgroup_freezer_state(struct kpod_cgroup *cg, enum kpod_cgroup_freezer *ret,
+                              struct kpod_err **err);
+/* Sends sig to every process in the cgroup and its sub-cgroups (SIGKILL on v2 uses cgroup.kill
+ * when the kernel has it). Returns the number of processes signalled (cgroup.kill: 1). */
+int kpod_cgroup_signal(struct kpod_cgroup *cg, int sig, struct kpod_err **err);
+/* The directory of the cgroup in the hierarchy of a v1 controller ("memory", "cpu",
+ * "name=systemd", ...) or, on v2, the cgroup's one directory (controller ignored). NULL if that
+ * hierarchy is not mounted. */
+const char *kpod_cgroup_dir(const struct kpod_cgroup *cg, const char *controller);
+/* Like kpod_cgroup_open, but on the cgroup2 hierarchy mounted at v2root whatever the host runs:
+ * for tests and `kpod __cgroup --v2-root` (the unified mount of a hybrid host is a real
+ * cgroup2, without memory/cpu/pids controllers). */
+struct kpod_cgroup *kpod_cgroup_open_v2_at(const char *v2root, const char *path, bool create,
+                                           struct kpod_err **err);
+/* Drains the pending notifications of a kpod_cgroup_oom_fd fd (it is non-blocking), so poll
+ * waits for the next one. */
+void kpod_cgroup_oom_drain(int fd);
+/* The OCI shares → cgroup v2 cpu.weight conversion crun and runc use (quadratic in log2, so
+ * that 2 → 1, 1024 → 100, 262144 → 10000); 0 stays 0 ("unset"). */
+uint64_t kpod_cgroup_shares_to_weight(uint64_t shares);
+
 /* Pure parsers, unit-tested on fixture files (no system calls). */
 /* Parses "key value\n" files (memory.stat, cpu.stat, memory.events); returns the value of key
  * or fallback. */
