@@ -23,6 +23,7 @@ struct net_opts {
     char **route;
     char *file;
     bool host_network;
+    bool noarp;
 };
 
 static const struct kpod_opt net_opts[] = {
@@ -45,6 +46,8 @@ static const struct kpod_opt net_opts[] = {
      NULL, false},
     {"host-network", 0, KPOD_OPT_BOOL, offsetof(struct net_opts, host_network), NULL,
      "use the host network", NULL, NULL, false},
+    {"noarp", 0, KPOD_OPT_BOOL, offsetof(struct net_opts, noarp), NULL, "iface-add: set NOARP",
+     NULL, NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -191,7 +194,8 @@ do_iface_add(struct net_pod *p, struct kpod_net_result *r, struct net_opts *o,
                                         .ips = o->ip,
                                         .mtu = (unsigned)o->mtu,
                                         .network = net,
-                                        .link = o->link};
+                                        .link = o->link,
+                                        .noarp = o->noarp};
     if (kpod_net_result_iface_add(p->ctx, r, &a, err) < 0)
         return -1;
     if (save_result(p, r, false, err) < 0)

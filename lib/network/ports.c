@@ -122,7 +122,8 @@ kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err)
     return kpod_nft_run(c, err);
 }
 
-/* Is the port taken on the host? A listening socket makes bind fail. */
+/* Is the port taken on the host? A listening socket makes bind fail with EADDRINUSE, an
+ * address the host does not have with EADDRNOTAVAIL. Returns that errno or 0. */
 static int
 port_busy_on_host(const struct kpod_net_port *p)
 {
@@ -135,8 +136,9 @@ port_busy_on_host(const struct kpod_net_port *p)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->host_port)};
     if (p->host_ip != NULL && *p->host_ip != '\0')
         inet_pton(AF_INET, p->host_ip, &sa.sin_addr);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE)
-        return 1;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+        (errno == EADDRINUSE || errno == EADDRNOTAVAIL))
+        return errno;
     return 0;
 }
 
@@ -178,7 +180,10 @@ kpod_nft_ports_check(const struct kpod_net_port *ports, size_t n, struct kpod_er
         if (strstr(rules, needle) != NULL)
             return kpod_err_input(err, "hostPort %u/%s is already published by another pod",
                                   p->host_port, p->protocol);
-        if (port_busy_on_host(p))
+        int busy = port_busy_on_host(p);
+        if (busy == EADDRNOTAVAIL)
+            return kpod_err_input(err, "hostIP '%s' is not an address of this host", p->host_ip);
+        if (busy != 0)
             return kpod_err_input(err, "hostPort %u/%s is in use on the host", p->host_port,
                                   p->protocol);
     }

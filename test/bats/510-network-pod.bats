@@ -35,6 +35,9 @@ teardown() {
     assert "$(in_pod a ip -o link show lo)" =~ "UP" "lo up"
     assert "$(ip -o -4 addr show dev "$BR" | awk '{print $4}')" == "$SUBNET_PREFIX.1/24" "bridge"
     assert "$(ip -o link show master "$BR" | wc -l)" == 2 "two veths on the bridge"
+    run nft list table ip "kpod-net-$BR"
+    assert "$output" =~ "ip saddr $SUBNET_PREFIX.0/24 ip daddr != $SUBNET_PREFIX.0/24 masquerade" \
+        "outbound NAT of the subnet"
 
     start_httpd b 8080 "hello from b"
     run fetch a "http://$ipb:8080/"
@@ -214,6 +217,8 @@ teardown() {
     done
     run_kpod 125 __net setup second --network "$NET" --port $((PB + 8)):80
     assert "$(error_line)" =~ "hostPort $((PB + 8))/tcp is in use on the host"
+    run_kpod 125 __net setup second --network "$NET" --port 192.0.2.77:$((PB + 9)):80
+    assert "$(error_line)" =~ "hostIP '192.0.2.77' is not an address of this host"
     # udp on the same number is another port
     run_kpod __net setup second --network "$NET" --port $((PB + 6)):80/udp
     assert "$(ls "$KPOD_RUNROOT/netns" | sort | paste -sd' ')" == "first second"

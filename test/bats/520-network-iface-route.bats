@@ -160,6 +160,12 @@ EOJ
     assert "$(error_line)" =~ "host interface 'nosuchdev0' not found"
 }
 
+@test "iface add --noarp sets NOARP; ls reports it as raw_flags" {
+    run_kpod __net iface-add p --name eth1 --ip 10.251.9.2/24 --noarp
+    assert "$(jq -r .raw_flags <<<"$output")" == 128 "IFF_NOARP"
+    assert "$(in_pod p ip -o link show eth1)" =~ "NOARP" "kernel agrees"
+}
+
 @test "teardown removes added interfaces and their addresses" {
     run_kpod __net iface-add p --name eth1 --ip 10.251.7.2/24
     run_kpod __net iface-add p --name eth2
