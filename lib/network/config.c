@@ -100,8 +100,14 @@ validate(struct kpod_net_config *c, struct kpod_err **err)
                               c->name);
     if (strcmp(c->driver, "bridge") != 0)
         return kpod_err_input(err, "network '%s': unsupported driver '%s'", c->name, c->driver);
-    if (!kpod_net_valid_ifname(c->bridge))
-        return kpod_err_input(err, "invalid interface name '%s'", c->bridge);
+    if (!kpod_net_valid_ifname(c->bridge) ||
+        strspn(c->bridge, "abcdefghijklmnopqrstuvwxyz"
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789_.-") != strlen(c->bridge))
+        return kpod_err_input(err,
+                              "invalid interface name '%s': want at most 15 of "
+                              "[a-zA-Z0-9_.-]",
+                              c->bridge);
     if (kpod_net_cidr_parse(c->subnet, true, &sn, err) < 0)
         return -1;
     if (sn.family != AF_INET || sn.prefix > 30 || sn.prefix < 8)
@@ -236,6 +242,11 @@ check_conflicts(struct kpod_net_config **all, size_t n, const struct kpod_net_co
         if (strcmp(all[i]->bridge, c->bridge) == 0)
             return kpod_err_input(err, "interface name '%s' already used by network '%s'",
                                   c->bridge, all[i]->name);
+        _cleanup_free_ char *sys = xasprintf("/sys/class/net/%s", c->bridge);
+        _cleanup_free_ char *br = xasprintf("/sys/class/net/%s/bridge", c->bridge);
+        if (kpod_fs_exists(sys) && !kpod_fs_exists(br))
+            return kpod_err_input(err, "interface '%s' exists on the host and is not a bridge",
+                                  c->bridge);
         kpod_net_cidr_parse(all[i]->subnet, true, &b, NULL);
         if (kpod_net_cidr_overlaps(&a, &b))
             return kpod_err_input(err, "subnet '%s' overlaps network '%s' (%s)", c->subnet,

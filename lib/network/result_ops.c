@@ -59,6 +59,12 @@ kpod_net_result_iface_remove(struct kpod_ctx *ctx, struct kpod_net_result *r, co
         struct kpod_net_iface *k = &r->ifaces[i];
         if ((mac != NULL && k->hwaddr != NULL && strcasecmp(k->hwaddr, mac) == 0) ||
             (mac == NULL && name != NULL && k->name != NULL && strcmp(k->name, name) == 0)) {
+            for (size_t x = 0; k->network != NULL && r->ip != NULL && x < k->n_addrs; x++)
+                if (strcmp(k->addrs[x].address, r->ip) == 0) {
+                    free(r->ip); /* the primary address went with it */
+                    r->ip = xstrdup("");
+                    break;
+                }
             kpod_net_iface_clear(k);
             memmove(k, k + 1, (r->n_ifaces - i - 1) * sizeof(*k));
             r->n_ifaces--;

@@ -61,6 +61,10 @@ setup() {
     assert "$(error_line)" =~ "gateway '10.231.5.1' is not in subnet '10.231.4.0/24'"
     run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name waytoolongbridgename bad
     assert "$(error_line)" =~ "invalid interface name"
+    run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name 'br@x' bad
+    assert "$(error_line)" =~ "invalid interface name 'br@x'"
+    run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name lo bad
+    assert "$(error_line)" =~ "interface 'lo' exists on the host and is not a bridge"
     run_kpod 125 network create --driver macvlan bad
     assert "$(error_line)" =~ "unsupported driver 'macvlan'"
     run_kpod 125 network create 'bad/name'

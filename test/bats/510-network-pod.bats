@@ -226,3 +226,16 @@ teardown() {
     run_kpod __net teardown second
     assert_no_leaks
 }
+
+@test "a stale netns file left by a crash is replaced; removing eth0 clears the pod IP" {
+    mkdir -p "$KPOD_RUNROOT/netns"
+    touch "$KPOD_RUNROOT/netns/stale"
+    run_kpod __net setup stale --network "$NET"
+    assert "$(jq -r .ip <<<"$output")" =~ "^$SUBNET_PREFIX\." "set up over the stale file"
+    run_kpod __net iface-rm stale --name eth0
+    run_kpod __net show stale
+    assert "$(jq -r '.ip, (.interfaces | length)' <<<"$output" | paste -sd' ')" == " 0"
+    assert "$(jq '.allocations | length' "$KPOD_RUNROOT/networks/$NET/ipam.json")" == 0 "IP freed"
+    run_kpod __net teardown stale
+    assert_no_leaks
+}
