@@ -103,11 +103,14 @@ do_setup(struct net_pod *p, struct net_opts *o, struct kpod_err **err)
     struct kpod_net_setup_args a = {.pod_id = p->id,
                                     .pod_name = p->name,
                                     .network = o->network,
-                                    .ip = o->ip != NULL ? o->ip[0] : NULL,
+                                    .ip = NULL,
                                     .mac = o->mac,
                                     .ports = ports,
                                     .n_ports = n,
                                     .host_network = o->host_network};
+    for (size_t i = 0; o->ip != NULL && o->ip[i] != NULL; i++) /* first v4, first v6 */
+        if (strchr(o->ip[i], ':') != NULL ? a.ip6 == NULL : a.ip == NULL)
+            *(strchr(o->ip[i], ':') != NULL ? &a.ip6 : &a.ip) = o->ip[i];
     _cleanup_net_result_ struct kpod_net_result *res = NULL;
     if (r == 0 && (res = kpod_net_setup(p->ctx, &a, err)) == NULL)
         r = -1;

@@ -57,6 +57,13 @@ kpod_net_network_up(struct kpod_ctx *ctx, const struct kpod_net_config *c, struc
         return kpod_err_prefix(err, "network '%s'", c->name);
     if (kpod_nft_nat_add(c->bridge, c->subnet, err) < 0)
         return kpod_err_prefix(err, "network '%s'", c->name);
+    if (c->subnet6 != NULL) {
+        kpod_net_cidr_parse(c->subnet6, true, &sn, NULL);
+        _cleanup_free_ char *gw6 = xasprintf("%s/%u", c->gateway6, sn.prefix);
+        if (kpod_nl_addr_add(s, idx, gw6, err) < 0 ||
+            kpod_nft_nat_add(c->bridge, c->subnet6, err) < 0)
+            return kpod_err_prefix(err, "network '%s'", c->name);
+    }
     return 0;
 }
 
@@ -98,5 +105,7 @@ kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c, boo
         if (kpod_nl_link_delete(s, c->bridge, err) < 0)
             return -1;
     }
-    return kpod_nft_table_delete(table, err);
+    if (kpod_nft_table_delete(table, err) < 0)
+        return -1;
+    return c->subnet6 != NULL ? kpod_nft_table6_delete(table, err) : 0;
 }

@@ -64,6 +64,7 @@ int kpod_nft_ports_add(const char *table, const char *pod_ip, const char *bridge
                        const struct kpod_net_port *ports, size_t n, struct kpod_err **err);
 /* Deletes a table; a missing one is fine. */
 int kpod_nft_table_delete(const char *table, struct kpod_err **err);
+int kpod_nft_table6_delete(const char *table, struct kpod_err **err);
 int kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err);
 
 /* Lock of a network's run state (serialises setup/teardown of that network). */

@@ -66,6 +66,13 @@ kpod_nft_table_delete(const char *table, struct kpod_err **err)
     return kpod_nft_run(cmd, err);
 }
 
+int
+kpod_nft_table6_delete(const char *table, struct kpod_err **err)
+{
+    _cleanup_free_ char *cmd = xasprintf("add table ip6 %s\ndelete table ip6 %s\n", table, table);
+    return kpod_nft_run(cmd, err);
+}
+
 static void append(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
@@ -113,12 +120,15 @@ kpod_nft_ports_add(const char *table, const char *pod_ip, const char *bridge,
 int
 kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err)
 {
+    bool v6 = strchr(subnet, ':') != NULL;
+    const char *fam = v6 ? "ip6" : "ip";
     _cleanup_free_ char *c = NULL;
     _cleanup_free_ char *t = xasprintf("kpod-net-%s", bridge);
-    append(&c, "add table ip %s\nflush table ip %s\n", t, t);
-    append(&c, "add chain ip %s postrouting { type nat hook postrouting priority srcnat; }\n", t);
-    append(&c, "add rule ip %s postrouting ip saddr %s ip daddr != %s masquerade\n", t, subnet,
-           subnet);
+    append(&c, "add table %s %s\nflush table %s %s\n", fam, t, fam, t);
+    append(&c, "add chain %s %s postrouting { type nat hook postrouting priority srcnat; }\n", fam,
+           t);
+    append(&c, "add rule %s %s postrouting %s saddr %s %s daddr != %s masquerade\n", fam, t, fam,
+           subnet, fam, subnet);
     return kpod_nft_run(c, err);
 }
 

@@ -61,8 +61,10 @@ kpod_net_result_iface_remove(struct kpod_ctx *ctx, struct kpod_net_result *r, co
             (mac == NULL && name != NULL && k->name != NULL && strcmp(k->name, name) == 0)) {
             for (size_t x = 0; k->network != NULL && r->ip != NULL && x < k->n_addrs; x++)
                 if (strcmp(k->addrs[x].address, r->ip) == 0) {
-                    free(r->ip); /* the primary address went with it */
+                    free(r->ip); /* the primary addresses went with it */
                     r->ip = xstrdup("");
+                    free(r->ip6);
+                    r->ip6 = xstrdup("");
                     break;
                 }
             kpod_net_iface_clear(k);
@@ -135,7 +137,8 @@ kpod_net_restore(struct kpod_ctx *ctx, const struct kpod_net_result *old, struct
                                     .mac = primary ? old->ifaces[0].hwaddr : NULL,
                                     .ports = old->ports,
                                     .n_ports = old->n_ports,
-                                    .host_network = old->host_network};
+                                    .host_network = old->host_network,
+                                    .ip6 = primary && old->ip6 && *old->ip6 ? old->ip6 : NULL};
     if (a.mac != NULL && *a.mac == '\0')
         a.mac = NULL;
     _cleanup_net_result_ struct kpod_net_result *r = kpod_net_setup(ctx, &a, err);

@@ -32,17 +32,52 @@ fail_at(const char *step, struct kpod_err **err)
     return 0;
 }
 
+static char *
+with_prefix(const char *ip, const char *subnet)
+{
+    struct kpod_net_cidr sn;
+    kpod_net_cidr_parse(subnet, true, &sn, NULL);
+    return xasprintf("%s/%u", ip, sn.prefix);
+}
+
+/* Inside the netns: the addresses on eth0, up, the default routes via the bridge. */
 static int
-configure_eth0(struct nl_sock *s, const char *cidr, const char *gw, struct kpod_err **err)
+configure_eth0(struct nl_sock *s, const struct kpod_net_result *res,
+               const struct kpod_net_config *net, struct kpod_err **err)
 {
     _cleanup_nl_link_ struct rtnl_link *l = NULL;
     if (kpod_nl_link_get(s, "eth0", &l, err) <= 0)
         return kpod_err_msg(err, "eth0 missing in the pod network namespace");
     int idx = rtnl_link_get_ifindex(l);
-    if (kpod_nl_addr_add(s, idx, cidr, err) < 0 || kpod_nl_link_set_up(s, idx, true, err) < 0)
+    _cleanup_free_ char *cidr = with_prefix(res->ip, net->subnet);
+    if (kpod_nl_addr_add(s, idx, cidr, err) < 0)
         return -1;
-    struct kpod_net_route r = {.gateway = (char *)gw, .device = (char *)"eth0", .family = AF_INET};
-    return kpod_net_route_add_one(s, &r, err);
+    _cleanup_free_ char *cidr6 = res->ip6 != NULL ? with_prefix(res->ip6, net->subnet6) : NULL;
+    if (cidr6 != NULL && kpod_nl_addr_add(s, idx, cidr6, err) < 0)
+        return -1;
+    if (kpod_nl_link_set_up(s, idx, true, err) < 0)
+        return -1;
+    struct kpod_net_route r = {
+        .gateway = net->gateway, .device = (char *)"eth0", .family = AF_INET};
+    if (kpod_net_route_add_one(s, &r, err) < 0)
+        return -1;
+    struct kpod_net_route r6 = {
+        .gateway = net->gateway6, .device = (char *)"eth0", .family = AF_INET6};
+    return cidr6 != NULL ? kpod_net_route_add_one(s, &r6, err) : 0;
+}
+
+static int
+allocate_addrs(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kpod_net_config *net,
+               const struct kpod_net_setup_args *a, struct kpod_err **err)
+{
+    if (a->ip6 != NULL && net->subnet6 == NULL)
+        return kpod_err_input(err, "network '%s' has no IPv6 subnet for '%s'", net->name, a->ip6);
+    if (kpod_ipam_allocate(ctx, net, a->pod_id, a->ip, &res->ip, err) < 0)
+        return -1;
+    if (net->subnet6 != NULL &&
+        kpod_ipam_allocate6(ctx, net, a->pod_id, a->ip6, &res->ip6, err) < 0)
+        return -1;
+    return fail_at("ipam", err);
 }
 
 static int
@@ -58,8 +93,7 @@ static int
 attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kpod_net_config *net,
               const struct kpod_net_setup_args *a, struct kpod_err **err)
 {
-    if (kpod_ipam_allocate(ctx, net, a->pod_id, a->ip, &res->ip, err) < 0 ||
-        fail_at("ipam", err) < 0)
+    if (allocate_addrs(ctx, res, net, a, err) < 0)
         return -1;
     if (kpod_net_network_up(ctx, net, err) < 0 || fail_at("bridge", err) < 0)
         return -1;
@@ -84,12 +118,8 @@ attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kp
                                 .mac = a->mac};
     if (kpod_nl_veth_create(host, &va, err) < 0 || fail_at("veth", err) < 0)
         return -1;
-    struct kpod_net_cidr sn;
-    kpod_net_cidr_parse(net->subnet, true, &sn, NULL);
-    _cleanup_free_ char *cidr = xasprintf("%s/%u", res->ip, sn.prefix);
     _cleanup_nl_sock_ struct nl_sock *pod = kpod_nl_open(res->netns_path, err);
-    if (pod == NULL || configure_eth0(pod, cidr, net->gateway, err) < 0 ||
-        fail_at("address", err) < 0)
+    if (pod == NULL || configure_eth0(pod, res, net, err) < 0 || fail_at("address", err) < 0)
         return -1;
     if (a->n_ports > 0) {
         res->nft_table = kpod_nft_pod_table(a->pod_id);
@@ -166,6 +196,7 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     if (host) {
         res->netns_path = xstrdup("");
         res->ip = xstrdup("");
+        res->ip6 = xstrdup("");
         res->nft_table = xstrdup("");
         return TAKE_PTR(res);
     }
@@ -192,6 +223,8 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     }
     if (res->ip == NULL)
         res->ip = xstrdup("");
+    if (res->ip6 == NULL)
+        res->ip6 = xstrdup("");
     if (res->nft_table == NULL)
         res->nft_table = xstrdup("");
     return TAKE_PTR(res);

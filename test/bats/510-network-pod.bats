@@ -239,3 +239,41 @@ teardown() {
     run_kpod __net teardown stale
     assert_no_leaks
 }
+
+@test "dual stack: IPv6 addresses from the network, pods reach each other over IPv6" {
+    local net6=d$RANDOM br6=kpu$(printf '%05d' $RANDOM) p6=fd00:$((RANDOM % 9000 + 1000)):$RANDOM
+    run_kpod network create --subnet "10.$((200 + RANDOM % 50)).$((RANDOM % 256)).0/24" \
+        --subnet "$p6::/64" --interface-name "$br6" "$net6"
+    run_kpod __net setup v1 --network "$net6"
+    local a6
+    a6=$(jq -r .ip6 <<<"$output")
+    assert "$a6" == "$p6::2" "first IPv6 address"
+    assert "$(jq -r '.routes[] | select(.family == 1 and .dest == "") | .gateway' <<<"$output")" == "$p6::1"
+    run_kpod __net setup v2 --network "$net6" --ip "$p6::99"
+    local b6
+    b6=$(jq -r .ip6 <<<"$output")
+    assert "$b6" == "$p6::99" "static IPv6 address"
+    assert "$(in_pod v2 ip -o -6 addr show dev eth0 scope global | awk '{print $4}')" == "$p6::99/64"
+    assert "$(in_pod v2 ip -6 route show default)" =~ "default via $p6::1 dev eth0"
+    run nft list table ip6 "kpod-net-$br6"
+    assert "$output" =~ "ip6 saddr $p6::/64 ip6 daddr != $p6::/64 masquerade" "IPv6 NAT"
+    start_httpd v2 8080 "over v6"
+    run fetch v1 "http://[$b6]:8080/"
+    assert "$output" == "over v6" "v1 fetches from v2 over IPv6"
+    run_kpod 125 __net setup v3 --network "$net6" --ip "$p6::99"
+    assert "$(error_line)" =~ "address '$p6::99' is already allocated"
+    run_kpod 125 __net setup v3 --network "$NET" --ip fd00::1
+    assert "$(error_line)" =~ "network '$NET' has no IPv6 subnet"
+    run_kpod __net stop v2
+    run_kpod __net start v2
+    assert "$(jq -r .ip6 <<<"$output")" == "$p6::99" "IPv6 address kept over stop/start"
+    run_kpod __net teardown v1
+    run_kpod __net teardown v2
+    assert "$(jq '.allocations | length' "$KPOD_RUNROOT/networks/$net6/ipam.json")" == 0
+    run ip link show "$br6"
+    assert "$status" != 0 "bridge gone"
+    run nft list table ip6 "kpod-net-$br6"
+    assert "$status" != 0 "IPv6 NAT table gone"
+    run_kpod network rm "$net6"
+    assert_no_leaks
+}

@@ -88,8 +88,10 @@ assert_no_leaks() {
         run nft list table ip "$t"
         assert "$status" != 0 "nft table $t still exists"
     done
-    run nft list table ip "kpod-net-$BR"
+        run nft list table ip "kpod-net-$BR"
     assert "$status" != 0 "nft NAT table of $BR still exists"
+    run nft list table ip6 "kpod-net-$BR"
+    assert "$status" != 0 "nft IPv6 NAT table of $BR still exists"
     assert "$(ls "$KPOD_RUNROOT/netns" 2>/dev/null)" == "" "netns pins left"
     assert "$(test_mounts)" == "" "mounts left"
     if [ -f "$KPOD_RUNROOT/networks/$NET/ipam.json" ]; then
