@@ -241,7 +241,7 @@ teardown() {
 }
 
 @test "dual stack: IPv6 addresses from the network, pods reach each other over IPv6" {
-    local net6=d$RANDOM br6=kpu$(printf '%05d' $RANDOM) p6=fd00:$((RANDOM % 9000 + 1000)):$RANDOM
+    local net6=d$RANDOM br6=kpu$(printf '%05d' $RANDOM) p6=fd00:$(printf %x $((RANDOM % 28672 + 4096))):$(printf %x $((RANDOM % 28672 + 4096)))
     run_kpod network create --subnet "10.$((200 + RANDOM % 50)).$((RANDOM % 256)).0/24" \
         --subnet "$p6::/64" --interface-name "$br6" "$net6"
     run_kpod __net setup v1 --network "$net6"
