@@ -21,6 +21,19 @@ net_teardown() {
     for p in "${PIDS[@]}"; do
         kill "$p" 2>/dev/null || true
     done
+    for p in "${PIDS[@]}"; do
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
+    local left
+    left=$(pgrep -f "busybox httpd -f -p [0-9]* -h $BATS_TEST_TMPDIR/" || true)
+    if [ -n "$left" ]; then
+        kill $left 2>/dev/null || true
+        die "servers left running: $left"
+    fi
     local f
     for f in "$KPOD_RUNROOT"/netdebug/*.json; do
         [ -e "$f" ] || continue
@@ -48,7 +61,9 @@ start_httpd() {
     local dir=$BATS_TEST_TMPDIR/www-$pod-$port
     mkdir -p "$dir"
     echo "$text" >"$dir/index.html"
-    in_pod "$pod" busybox httpd -f -p "$port" -h "$dir" 3>&- </dev/null >/dev/null 2>&1 &
+    # nsenter execs httpd (no fork for a network namespace), so $! is the server itself
+    nsenter --net="$(netns_of "$pod")" busybox httpd -f -p "$port" -h "$dir" 3>&- </dev/null \
+        >/dev/null 2>&1 &
     PIDS+=($!)
     local i
     for i in $(seq 1 50); do
