@@ -198,7 +198,7 @@ KPOD_DEFINE_CLEANUP(struct kpod_net_result, kpod_net_result_free)
 json_t *kpod_net_result_to_json(const struct kpod_net_result *r);
 struct kpod_net_result *kpod_net_result_from_json(const json_t *j, struct kpod_err **err);
 
-/* Creates the netns (runroot/netns/<pod_id>), lo up, the veth on the network's bridge (created
+/* Creates the netns (runroot/netns/<pod_name>), lo up, the veth on the network's bridge (created
  * on first use), the address, the default route, outbound NAT and the hostPort rules. Every step
  * is undone on failure. */
 struct kpod_net_result *kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a,
@@ -231,7 +231,8 @@ struct kpod_net_iface_add_args {
     const char *pod_id;
     const char *name;    /* in the pod; NULL: the first free ethN */
     const char *mac;     /* NULL: random */
-    char *const *ips;    /* CIDRs; NULL: one from the network's IPAM when network is set */
+    char *const *ips;    /* CIDRs (those in the network's subnet are reserved in its IPAM);
+                          * none: one is allocated when network is set */
     unsigned mtu;        /* 0: the default */
     const char *network; /* a veth whose host end joins this network's bridge */
     const char *link;    /* or a host device moved into the netns */
