@@ -410,7 +410,7 @@ resolve(struct parse *p, int argc, char **argv, int *i, struct kpod_err **err)
     char path[256] = "";
     for (; *i < argc; (*i)++) {
         const char *a = argv[*i];
-        if (a[0] == '-' && cmd == NULL) {
+        if (a[0] == '-' && (cmd == NULL || kpod_cli_is_group(cmd))) {
             int r = a[1] == '-' ? parse_long(p, argc, argv, i, err)
                                 : parse_short(p, argc, argv, i, err);
             if (r < 0)
