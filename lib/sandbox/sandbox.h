@@ -119,7 +119,8 @@ int kpod_store_lock_pod(struct kpod_store *s, const char *id, enum kpod_lock_mod
 struct kpod_pod_state *kpod_store_load(struct kpod_store *s, const char *id, struct kpod_err **err);
 /* Saves atomically (temp, fsync, rename); the caller holds the exclusive lock. */
 int kpod_store_save(struct kpod_store *s, const struct kpod_pod_state *p, struct kpod_err **err);
-/* Removes the pod's directory and name; the caller holds the exclusive lock. */
+/* Removes the pod's directory and name (name NULL: every name pointing to id); the caller
+ * holds the exclusive lock. */
 int kpod_store_remove(struct kpod_store *s, const char *id, const char *name,
                       struct kpod_err **err);
 /* The ids of all pods (unreadable entries skipped, like the seed's ListSandbox). */

@@ -294,3 +294,21 @@ EOF
     assert "$output" =~ "Error: play pod 'nf': container 'main'.*nosuch.*No such file or directory"
     no_leftovers
 }
+
+@test "kill -9 of kpod play at any moment, then pod rm -a -f removes everything" {
+    local yaml delay
+    yaml=$(pod_yaml half Always 'sleep 1000')
+    for delay in 0.005 0.02 0.04 0.06 0.1; do
+        "$KPOD" play --tls-verify=false -q "$yaml" >/dev/null 2>&1 &
+        local pid=$!
+        sleep $delay
+        kill -9 $pid 2>/dev/null || true
+        wait $pid 2>/dev/null || true
+        run_kpod pod rm -a -f
+        no_leftovers
+        run pgrep -f "kpod-monitor.*$KPOD_RUNROOT"
+        assert "$output" == "" "no stray monitor after a kill at ${delay}s"
+        run_kpod play --tls-verify=false -q "$yaml"
+        run_kpod pod rm -f half
+    done
+}
