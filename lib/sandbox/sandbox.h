@@ -195,3 +195,13 @@ int kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct
 int kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err);
 /* Sends sig to every running container's init. */
 int kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err);
+
+/* ---- interfaces and routes of a running pod (Kata's Add/RemoveInterface, UpdateRoutes) ---- */
+struct kpod_net_result;
+typedef int (*kpod_sandbox_net_fn)(struct kpod_ctx *ctx, struct kpod_net_result *r, void *data,
+                                   struct kpod_err **err);
+/* Runs fn on the pod's network under its lock — exclusive when change, then the changed result
+ * is persisted (so `pod stop` + `pod start` restore it); shared otherwise. Refuses a pod that is
+ * not running (126) or that uses the host network. */
+int kpod_sandbox_with_network(struct kpod_ctx *ctx, const char *id, bool change,
+                              kpod_sandbox_net_fn fn, void *data, struct kpod_err **err);
