@@ -53,6 +53,7 @@ layout_for(const struct kpod_ctx *ctx, const struct play_opts *o, const struct k
                                 xasprintf("%s/volumes", ctx->root), false};
 }
 
+/* Until the image store is wired in, a dry run knows no image config: says so once. */
 static void
 warn_images(const struct kpod_manifest *m)
 {
@@ -60,14 +61,14 @@ warn_images(const struct kpod_manifest *m)
     for (size_t i = 0; i < m->n_pods; i++) {
         for (size_t j = 0; j < m->pods[i].n_containers; j++) {
             const char *img = m->pods[i].containers[j].image;
-            if (kpod_strv_contains(seen, img))
-                continue;
-            kpod_strv_push(&seen, img);
-            kpod_warn("image '%s': not in the image store, the dry run uses an empty image "
-                      "config",
-                      img);
+            if (!kpod_strv_contains(seen, img))
+                kpod_strv_push(&seen, img);
         }
     }
+    _cleanup_free_ char *list = kpod_strv_join(seen, "', '");
+    kpod_warn("dry run: image configs are not read from the image store yet, using empty ones "
+              "for '%s'",
+              list);
 }
 
 static struct kpod_oci_spec *

@@ -3,7 +3,9 @@
 function __kpod_subs
     switch $argv[1]
         case ''
-            echo 'version help completion'
+            echo 'play version help completion'
+        case 'play'
+            echo ''
         case 'version'
             echo ''
         case 'help'
@@ -17,6 +19,8 @@ function __kpod_vals
     switch $argv[1]
         case ''
             echo '--root --runroot --log-level'
+        case 'play'
+            echo '--format --output -o --root --runroot --log-level'
         case 'version'
             echo '--format -f --root --runroot --log-level'
         case 'help'
@@ -56,6 +60,7 @@ function __kpod_at
 end
 
 complete -c kpod -f
+complete -c kpod -n '__kpod_at ""' -a play -d 'run the pods of Kubernetes YAML (Pod, Deployment, Job, DaemonSet)'
 complete -c kpod -n '__kpod_at ""' -a version -d 'show the kpod version and what it was built with'
 complete -c kpod -n '__kpod_at ""' -a help -d 'show help for kpod or one of its commands'
 complete -c kpod -n '__kpod_at ""' -a completion -d 'generate a shell completion script'
@@ -64,6 +69,10 @@ complete -c kpod -n '__kpod_at ""' -l runroot -x -a '(__fish_complete_directorie
 complete -c kpod -n '__kpod_at ""' -l log-level -x -a 'error warn info debug trace' -d 'diagnostics to show: error, warn, info, debug, trace'
 complete -c kpod -n '__kpod_at ""' -l help -s h -d 'show help'
 complete -c kpod -n '__kpod_at ""' -l version -s v -d 'print the version'
+complete -c kpod -n '__kpod_at "play"' -l dry-run -d 'validate and print the OCI specs without running anything'
+complete -c kpod -n '__kpod_at "play"' -l format -x -a 'json table' -d 'output format of --dry-run: json or table'
+complete -c kpod -n '__kpod_at "play"' -l output -s o -x -a '(__fish_complete_directories)' -d 'with --dry-run, write one OCI bundle per container under DIR'
+complete -c kpod -n '__kpod_at "play"' -r -F
 complete -c kpod -n '__kpod_at "version"' -l format -s f -x -a 'json table' -d 'output format: json or table'
 complete -c kpod -n '__kpod_at "help"' -x -a '(kpod __complete commands (commandline -ct) 2>/dev/null)'
 complete -c kpod -n '__kpod_at "completion"' -x -a 'bash zsh fish'

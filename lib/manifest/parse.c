@@ -676,8 +676,9 @@ kpod_manifest_parse_files(char *const *paths, struct kpod_err **err)
         bool is_stdin = strcmp(paths[i], "-") == 0;
         if (is_stdin)
             r = read_stdin(&buf, &len, err);
-        else
-            r = kpod_fs_read_file(paths[i], KPOD_MANIFEST_MAX_SIZE, &buf, &len, err);
+        else if ((r = kpod_fs_read_file(paths[i], KPOD_MANIFEST_MAX_SIZE, &buf, &len, err)) < 0 &&
+                 *err != NULL)
+            (*err)->kind = KPOD_ERR_INPUT; /* a missing input file is a usage error: 125 */
         if (r == 0)
             r = parse_documents(&st, is_stdin ? "stdin" : paths[i], buf, len, err);
     }
