@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -71,6 +72,21 @@ warn_images(const struct kpod_manifest *m)
               list);
 }
 
+/* CapBnd of /proc/self/status: what this kpod can grant a privileged container. */
+static bool
+host_bounding_caps(uint64_t *ret)
+{
+    _cleanup_free_ char *status = NULL;
+    size_t len = 0;
+    struct kpod_err *ignored = NULL;
+    if (kpod_fs_read_file("/proc/self/status", 1 << 20, &status, &len, &ignored) < 0) {
+        kpod_err_free(&ignored);
+        return false;
+    }
+    const char *p = strstr(status, "\nCapBnd:");
+    return p != NULL && sscanf(p + strlen("\nCapBnd:"), "%" SCNx64, ret) == 1;
+}
+
 static struct kpod_oci_spec *
 build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struct kpod_container *c,
           const struct kpod_spec_pod *plan, const struct play_layout *l, struct kpod_err **err)
@@ -106,6 +122,7 @@ build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struc
             a.has_oom_floor = true, a.oom_floor = (int)floor;
     }
     kpod_err_free(&ignored);
+    a.has_host_caps = host_bounding_caps(&a.host_caps);
     struct kpod_oci_spec *spec = kpod_spec_build(&a, NULL, err);
     if (spec == NULL)
         return kpod_err_prefix(err, "pod '%s': container '%s'", pod->name, c->name), NULL;

@@ -94,6 +94,10 @@ struct kpod_spec_args {
     bool has_oom_floor;
     int oom_floor;
     const char *seccomp_root; /* directory of Localhost seccomp profiles; NULL: refused */
+    /* The caller's bounding set (bit N = capability N): privileged and add: [ALL] give only
+     * what the caller can grant. has_host_caps false: every capability. */
+    bool has_host_caps;
+    uint64_t host_caps;
 };
 
 /* Builds the container's spec. Warnings (e.g. an image user not found) are appended to
