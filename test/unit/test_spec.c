@@ -502,6 +502,58 @@ test_etc_files(void)
 }
 
 static void
+test_more(void)
+{
+    /* privileged gets only what the caller can grant */
+    _cleanup_manifest_ struct kpod_manifest *m = parse(
+        HEAD "    command: [x]\n    securityContext: {privileged: true}\n"
+             "  - name: d\n    image: i\n    command: [x]\n"
+             "    lifecycle: {stopSignal: SIGUSR1}\n"
+             "  - name: e\n    image: i\n    command: [x]\n"
+             "    securityContext: {seccompProfile: {type: Localhost, localhostProfile: p.json}}\n"
+             "  volumes: [{name: v, secret: {secretName: nope, optional: true}}]\n");
+    if (!ok(m != NULL, "more: parses (optional missing secret volume is fine)"))
+        return;
+    struct kpod_err *err = NULL;
+    struct kpod_spec_pod_args pa = {
+        .manifest = m, .pod = &m->pods[0], .pod_dir = "/p", .run_dir = "/r", .volumes_root = "/v"};
+    _cleanup_spec_pod_ struct kpod_spec_pod *plan = kpod_spec_pod_plan(&pa, &err);
+    ok(plan && plan->volumes[0].n_files == 0, "optional missing secret: an empty volume");
+    struct kpod_spec_args a = {.manifest = m,
+                               .pod = &m->pods[0],
+                               .ctr = &m->pods[0].containers[0],
+                               .plan = plan,
+                               .has_host_caps = true,
+                               .host_caps = (1ULL << 0) | (1ULL << 21)};
+    _cleanup_oci_spec_ struct kpod_oci_spec *s = kpod_spec_build(&a, NULL, &err);
+    _cleanup_free_ char *caps = s ? kpod_strv_join(s->process->capabilities->effective, ",") : NULL;
+    is_str(caps, "CAP_CHOWN,CAP_SYS_ADMIN", "privileged: the caller's bounding set only");
+    a.ctr = &m->pods[0].containers[1];
+    json_t *img = json_pack("{s:s}", "StopSignal", "SIGQUIT");
+    a.image_config = img;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s2 = kpod_spec_build(&a, NULL, &err);
+    is_str(s2 ? kpod_oci_spec_get_annotation(s2, "io.kpod.stop-signal") : NULL, "SIGUSR1",
+           "lifecycle.stopSignal beats the image's STOPSIGNAL");
+    a.ctr = &m->pods[0].containers[0];
+    a.ctr = &m->pods[0].containers[2];
+    _cleanup_oci_spec_ struct kpod_oci_spec *s3 = kpod_spec_build(&a, NULL, &err);
+    ok(s3 == NULL && err && strstr(err->msg, "no profile directory"),
+       "Localhost seccomp without a profile directory: %s", err ? err->msg : "");
+    kpod_err_free(&err);
+    const char *fx = getenv("KPOD_TEST_FIXTURES");
+    _cleanup_free_ char *dir = xasprintf("%s/spec", fx ? fx : "test/unit/fixtures");
+    a.seccomp_root = dir;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s4 = kpod_spec_build(&a, NULL, &err);
+    ok(s4 && s4->linux_->seccomp &&
+           strcmp(s4->linux_->seccomp->default_action, "SCMP_ACT_LOG") == 0,
+       "Localhost seccomp profile read from the profile directory");
+    if (err)
+        diag("%s", err->msg);
+    kpod_err_free(&err);
+    json_decref(img);
+}
+
+static void
 test_json_roundtrip(void)
 {
     struct built b = build(HEAD "    command: [x]\n", 0, NULL, NULL);
@@ -528,5 +580,6 @@ main(void)
     test_rewrite_pass();
     test_etc_files();
     test_json_roundtrip();
+    test_more();
     return tap_done();
 }
