@@ -20,7 +20,7 @@ y_pos(struct yctx *y, yaml_node_t *n)
     return p;
 }
 
-static char *
+static char *__attribute__((format(printf, 3, 0)))
 format_at(const struct kpod_pos *pos, const char *path, const char *fmt, va_list ap)
 {
     if (path == NULL)

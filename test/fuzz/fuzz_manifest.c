@@ -12,8 +12,8 @@ static void
 build_pod(const struct kpod_manifest *m, const struct kpod_pod *pod)
 {
     struct kpod_err *err = NULL;
-    struct kpod_spec_pod_args pa = {.manifest = m, .pod = pod, .pod_dir = "/p",
-                                    .run_dir = "/r", .volumes_root = "/v"};
+    struct kpod_spec_pod_args pa = {
+        .manifest = m, .pod = pod, .pod_dir = "/p", .run_dir = "/r", .volumes_root = "/v"};
     struct kpod_spec_pod *plan = kpod_spec_pod_plan(&pa, &err);
     kpod_err_free(&err);
     if (plan == NULL)
@@ -23,8 +23,11 @@ build_pod(const struct kpod_manifest *m, const struct kpod_pod *pod)
     free(hosts);
     free(resolv);
     for (size_t i = 0; i < pod->n_containers; i++) {
-        struct kpod_spec_args a = {.manifest = m, .pod = pod, .ctr = &pod->containers[i],
-                                   .plan = plan, .nofile_hard = 1024};
+        struct kpod_spec_args a = {.manifest = m,
+                                   .pod = pod,
+                                   .ctr = &pod->containers[i],
+                                   .plan = plan,
+                                   .nofile_hard = 1024};
         struct kpod_oci_spec *spec = kpod_spec_build(&a, NULL, &err);
         kpod_err_free(&err);
         if (spec == NULL)
@@ -41,8 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct kpod_err *err = NULL;
     kpod_log_set_level(KPOD_LOG_ERROR);
-    struct kpod_manifest *m = kpod_manifest_parse_buffer("fuzz.yaml", (const char *)data, size,
-                                                         &err);
+    struct kpod_manifest *m =
+        kpod_manifest_parse_buffer("fuzz.yaml", (const char *)data, size, &err);
     kpod_err_free(&err);
     if (m == NULL)
         return 0;
