@@ -40,6 +40,23 @@ check_oci_spec() {
     ' >/dev/null
 }
 
+# Validates JSON specs, one a line on stdin, against kpod's JSON schema of the OCI runtime
+# spec (test/unit/fixtures/spec/oci-config.schema.json) with Debian's python3-jsonschema.
+schema_check() {
+    /usr/bin/python3 -c '
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft7Validator.check_schema(schema)
+v = jsonschema.Draft7Validator(schema)
+bad = 0
+for n, line in enumerate(sys.stdin):
+    for e in v.iter_errors(json.loads(line)):
+        bad += 1
+        print("spec %d: %s: %s" % (n, "/".join(map(str, e.path)), e.message[:300]))
+sys.exit(1 if bad else 0)
+' "$KPOD_TOP/test/unit/fixtures/spec/oci-config.schema.json"
+}
+
 @test "play without --dry-run fails clearly" {
     run_kpod 125 play "$EXAMPLES/web-hostport.yaml"
     assert "$(error_line)" =~ "use --dry-run" "error"
@@ -61,6 +78,13 @@ check_oci_spec() {
         n=$((n + 1))
     done
     assert "$n" -ge 8 "number of examples"
+    # and all at once, as one multi-file input, against the JSON schema
+    kpod_split play --dry-run --format json "$EXAMPLES"/*.yaml
+    assert "$status" == 0 "all examples at once: $stderr_out"
+    jq -c '.pods[].containers[].spec' <<<"$output" >"$BATS_TEST_TMPDIR/specs.jsonl"
+    assert "$(wc -l <"$BATS_TEST_TMPDIR/specs.jsonl")" -ge 14 "number of container specs"
+    run schema_check <"$BATS_TEST_TMPDIR/specs.jsonl"
+    assert "$status" == 0 "JSON schema check: $output"
 }
 
 @test "examples: the fields that matter reach the specs" {
