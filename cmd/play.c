@@ -123,7 +123,10 @@ build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struc
     }
     kpod_err_free(&ignored);
     a.has_host_caps = host_bounding_caps(&a.host_caps);
-    struct kpod_oci_spec *spec = kpod_spec_build(&a, NULL, err);
+    _cleanup_strv_ char **warnings = NULL;
+    struct kpod_oci_spec *spec = kpod_spec_build(&a, &warnings, err);
+    for (char **w = warnings; w && *w; w++)
+        kpod_warn("pod '%s': %s", pod->name, *w);
     if (spec == NULL)
         return kpod_err_prefix(err, "pod '%s': container '%s'", pod->name, c->name), NULL;
     if (l->standalone)

@@ -98,6 +98,9 @@ parse_emptydir(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
     if (raw.size_limit != NULL &&
         (kpod_quantity_parse(raw.size_limit, false, &v->size_limit) < 0 || v->size_limit == 0))
         return y_err_key(y, n, "sizeLimit", "invalid quantity '%s'", raw.size_limit);
+    if (raw.size_limit != NULL && !v->memory)
+        y_warn_key(y, n, "sizeLimit",
+                   "not enforced for a disk-backed emptyDir (only medium: Memory has a size)");
     return 0;
 }
 

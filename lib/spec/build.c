@@ -249,7 +249,6 @@ set_process(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, const js
 struct kpod_oci_spec *
 kpod_spec_build(const struct kpod_spec_args *a, char ***warnings, struct kpod_err **err)
 {
-    (void)warnings;
     const struct kpod_container *c = a->ctr;
     const json_t *cfg = image_cfg(a->image_config);
     _cleanup_oci_spec_ struct kpod_oci_spec *spec = kpod_oci_spec_new();
@@ -274,7 +273,7 @@ kpod_spec_build(const struct kpod_spec_args *a, char ***warnings, struct kpod_er
     if (!a->pod->host_network)
         spec->hostname = xstrdup(a->plan->hostname);
     if (set_namespaces(spec, a, err) < 0 || spec_add_mounts(spec, a, err) < 0 ||
-        spec_add_security(spec, a, uid, err) < 0)
+        spec_add_security(spec, a, uid, warnings, err) < 0)
         return NULL;
     set_resources(spec, c, qos);
     if (a->cgroups_path != NULL)

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void
 plan_files(const struct kpod_manifest *m, const struct kpod_volume *v, struct kpod_spec_volume *sv)
@@ -140,6 +141,43 @@ kpod_spec_pod_volume(const struct kpod_spec_pod *p, const char *name)
         if (strcmp(p->volumes[i].name, name) == 0)
             return &p->volumes[i];
     return NULL;
+}
+
+int
+kpod_spec_hostpath_check(const struct kpod_spec_volume *v, bool exists, unsigned mode,
+                         struct kpod_err **err)
+{
+    static const struct {
+        enum kpod_hostpath_type type;
+        unsigned fmt;
+        const char *what;
+    } want[] = {
+        {KPOD_HOSTPATH_DIRECTORY_OR_CREATE, S_IFDIR, "a directory"},
+        {KPOD_HOSTPATH_DIRECTORY, S_IFDIR, "a directory"},
+        {KPOD_HOSTPATH_FILE_OR_CREATE, S_IFREG, "a file"},
+        {KPOD_HOSTPATH_FILE, S_IFREG, "a file"},
+        {KPOD_HOSTPATH_SOCKET, S_IFSOCK, "a socket"},
+        {KPOD_HOSTPATH_CHAR_DEVICE, S_IFCHR, "a character device"},
+        {KPOD_HOSTPATH_BLOCK_DEVICE, S_IFBLK, "a block device"},
+    };
+    if (v->hostpath_type == KPOD_HOSTPATH_UNSET)
+        return KPOD_HOSTPATH_OK;
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        if (want[i].type != v->hostpath_type)
+            continue;
+        if (!exists && v->hostpath_type == KPOD_HOSTPATH_DIRECTORY_OR_CREATE)
+            return KPOD_HOSTPATH_MKDIR;
+        if (!exists && v->hostpath_type == KPOD_HOSTPATH_FILE_OR_CREATE)
+            return KPOD_HOSTPATH_CREATE_FILE;
+        if (!exists)
+            return kpod_err_input(err, "volume '%s': hostPath '%s' does not exist (type wants %s)",
+                                  v->name, v->host_path, want[i].what);
+        if ((mode & S_IFMT) != want[i].fmt)
+            return kpod_err_input(err, "volume '%s': hostPath '%s' is not %s", v->name,
+                                  v->host_path, want[i].what);
+        return KPOD_HOSTPATH_OK;
+    }
+    return KPOD_HOSTPATH_OK;
 }
 
 struct sbuf {

@@ -208,13 +208,23 @@ add_seccomp(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, char **c
 
 int
 spec_add_security(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, uint32_t uid,
-                  struct kpod_err **err)
+                  char ***warnings, struct kpod_err **err)
 {
     const struct kpod_container *c = a->ctr;
     bool priv = c->sec.privileged == 1;
     _cleanup_strv_ char **caps = NULL;
     if (cap_set(a, &caps, err) < 0)
         return -1;
+    for (size_t i = 0; a->has_host_caps && warnings && caps[i]; i++) {
+        size_t bit = 0;
+        while (all_caps[bit] && strcmp(all_caps[bit], caps[i]) != 0)
+            bit++;
+        if (bit >= 64 || !((a->host_caps >> bit) & 1))
+            kpod_strv_push_take(warnings,
+                                xasprintf("container '%s': capability %s is not in kpod's own "
+                                          "bounding set, the container cannot get it",
+                                          c->name, caps[i]));
+    }
     struct kpod_oci_process *p = kpod_oci_spec_process(spec);
     p->capabilities = xzalloc(sizeof(*p->capabilities));
     p->capabilities->bounding = kpod_strv_dup(caps);

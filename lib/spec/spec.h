@@ -69,6 +69,14 @@ KPOD_DEFINE_CLEANUP(struct kpod_spec_pod, kpod_spec_pod_free)
 const struct kpod_spec_volume *kpod_spec_pod_volume(const struct kpod_spec_pod *p,
                                                     const char *name);
 
+/* What a hostPath volume's type asks of the host path, given what stat(2) found there
+ * (exists false: it does not exist; mode: st_mode). Returns KPOD_HOSTPATH_OK, _MKDIR (create
+ * the directory, 0755), _CREATE_FILE (create an empty file, 0644), or -1 with *err naming
+ * the volume and what was found. */
+enum { KPOD_HOSTPATH_OK = 0, KPOD_HOSTPATH_MKDIR = 1, KPOD_HOSTPATH_CREATE_FILE = 2 };
+int kpod_spec_hostpath_check(const struct kpod_spec_volume *v, bool exists, unsigned mode,
+                             struct kpod_err **err);
+
 /* Contents of the pod's /etc/hosts (localhost lines, the pod's own name and IP, hostAliases),
  * /etc/resolv.conf (the host's file, or dnsConfig per dnsPolicy) and /etc/hostname. */
 char *kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip);

@@ -526,6 +526,16 @@ test_volumes(void)
     is_int(p->volumes[2].hostpath_type, KPOD_HOSTPATH_DIRECTORY, "hostPath type");
     is_str(p->volumes[3].claim, "pgdata", "claim");
     is_str(p->containers[0].mounts[1].sub_path, "sub/dir", "subPath");
+    ok(m->warnings == NULL, "no warnings for these volumes");
+    _cleanup_manifest_ struct kpod_manifest *m2 =
+        parse(POD_HEAD "  containers:\n  - name: a\n    image: x\n"
+                       "    resources: {limits: {ephemeral-storage: 1Gi}}\n"
+                       "  volumes: [{name: d, emptyDir: {sizeLimit: 1Gi}}]\n",
+              NULL);
+    ok(m2 && has_warning(m2, "spec.volumes[0].emptyDir.sizeLimit: not enforced"),
+       "disk emptyDir sizeLimit warned");
+    ok(m2 && has_warning(m2, "resources.limits.ephemeral-storage: not enforced by kpod"),
+       "ephemeral-storage limit warned");
     expect_err(POD_HEAD "  containers: [{name: a, image: x}]\n  volumes:\n"
                         "  - {name: v, nfs: {server: a, path: /}}\n",
                "spec.volumes[0].nfs: volume type not supported", "unsupported volume type");

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tap.h"
 
@@ -551,6 +552,49 @@ test_more(void)
         diag("%s", err->msg);
     kpod_err_free(&err);
     json_decref(img);
+    /* an explicit add the caller cannot grant is warned about */
+    _cleanup_manifest_ struct kpod_manifest *m2 =
+        parse(HEAD "    command: [x]\n    securityContext: {capabilities: {add: [SYS_TIME]}}\n");
+    struct kpod_spec_args a2 = {.manifest = m2,
+                                .pod = &m2->pods[0],
+                                .ctr = &m2->pods[0].containers[0],
+                                .plan = plan,
+                                .has_host_caps = true,
+                                .host_caps = ~(1ULL << 25)};
+    _cleanup_strv_ char **warnings = NULL;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s5 = kpod_spec_build(&a2, &warnings, &err);
+    ok(s5 && warnings && strstr(warnings[0], "CAP_SYS_TIME is not in kpod's own bounding set"),
+       "warning for a capability the caller lacks");
+    kpod_err_free(&err);
+}
+
+static void
+test_hostpath(void)
+{
+    struct kpod_spec_volume v = {.name = "h", .host_path = "/srv/x"};
+    struct kpod_err *err = NULL;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_OK, "no type: no checks");
+    v.hostpath_type = KPOD_HOSTPATH_DIRECTORY_OR_CREATE;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_MKDIR,
+           "DirectoryOrCreate, missing: create it");
+    is_int(kpod_spec_hostpath_check(&v, true, S_IFDIR | 0755, &err), KPOD_HOSTPATH_OK,
+           "DirectoryOrCreate, a directory");
+    v.hostpath_type = KPOD_HOSTPATH_FILE_OR_CREATE;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_CREATE_FILE,
+           "FileOrCreate, missing: create it");
+    v.hostpath_type = KPOD_HOSTPATH_DIRECTORY;
+    ok(kpod_spec_hostpath_check(&v, true, S_IFREG | 0644, &err) < 0 && err &&
+           strstr(err->msg, "volume 'h': hostPath '/srv/x' is not a directory"),
+       "Directory, a file: error");
+    kpod_err_free(&err);
+    v.hostpath_type = KPOD_HOSTPATH_SOCKET;
+    ok(kpod_spec_hostpath_check(&v, false, 0, &err) < 0 && err &&
+           strstr(err->msg, "does not exist"),
+       "Socket, missing: error");
+    kpod_err_free(&err);
+    v.hostpath_type = KPOD_HOSTPATH_CHAR_DEVICE;
+    is_int(kpod_spec_hostpath_check(&v, true, S_IFCHR | 0666, &err), KPOD_HOSTPATH_OK,
+           "CharDevice");
 }
 
 static void
@@ -581,5 +625,6 @@ main(void)
     test_etc_files();
     test_json_roundtrip();
     test_more();
+    test_hostpath();
     return tap_done();
 }
