@@ -286,6 +286,45 @@ do_pod(struct yctx *y, struct parse_state *st, yaml_node_t *obj)
     return check_pod_name(y, obj, pod);
 }
 
+/* The workload's own fields (strategy, backoffLimit, ...) have no meaning for one local pod. */
+static int
+warn_workload_fields(struct yctx *y, yaml_node_t *spec)
+{
+    static const char *const known[] = {"template",
+                                        "replicas",
+                                        "selector",
+                                        "strategy",
+                                        "minReadySeconds",
+                                        "revisionHistoryLimit",
+                                        "paused",
+                                        "progressDeadlineSeconds",
+                                        "completions",
+                                        "parallelism",
+                                        "backoffLimit",
+                                        "activeDeadlineSeconds",
+                                        "ttlSecondsAfterFinished",
+                                        "updateStrategy",
+                                        "serviceName",
+                                        "podManagementPolicy",
+                                        NULL};
+    for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = y_node(y, p->key);
+        if (k == NULL)
+            return -1;
+        const char *key = y_scalar(k);
+        bool ok = false;
+        for (size_t i = 0; key != NULL && known[i] != NULL; i++)
+            ok = ok || strcmp(key, known[i]) == 0;
+        if (!ok)
+            y_warn_key(y, k, key ? key : "?", "unknown field, ignored");
+        else if (strcmp(key, "template") != 0 && strcmp(key, "replicas") != 0 &&
+                 strcmp(key, "selector") != 0)
+            y_warn_key(y, k, key, "not supported by kpod, ignored");
+    }
+    return 0;
+}
+
 /* Deployment, Job, DaemonSet, ReplicaSet, StatefulSet: one pod from spec.template, named
  * "<name>-pod". */
 static int
@@ -307,39 +346,9 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
         return spec ? -1 : y_err_key(y, obj, "spec", "required");
     if (tmpl == NULL || y_is_null(tmpl))
         return y_err_key(y, obj, "spec.template", "required");
-    static const char *const known[] = {"template",
-                                        "replicas",
-                                        "selector",
-                                        "strategy",
-                                        "minReadySeconds",
-                                        "revisionHistoryLimit",
-                                        "paused",
-                                        "progressDeadlineSeconds",
-                                        "completions",
-                                        "parallelism",
-                                        "backoffLimit",
-                                        "activeDeadlineSeconds",
-                                        "ttlSecondsAfterFinished",
-                                        "updateStrategy",
-                                        "serviceName",
-                                        "podManagementPolicy",
-                                        NULL};
     saved = y_push_key(y, "spec");
-    for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = y_node(y, p->key);
-        if (k == NULL)
-            return -1;
-        const char *key = y_scalar(k);
-        bool ok = false;
-        for (size_t i = 0; key != NULL && known[i] != NULL; i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok)
-            y_warn_key(y, k, key ? key : "?", "unknown field, ignored");
-        else if (strcmp(key, "template") != 0 && strcmp(key, "replicas") != 0 &&
-                 strcmp(key, "selector") != 0)
-            y_warn_key(y, k, key, "not supported by kpod, ignored");
-    }
+    if (warn_workload_fields(y, spec) < 0)
+        return -1;
     long long replicas = 1;
     yaml_node_t *rep = y_map_get(y, spec, "replicas");
     if (rep != NULL && !y_is_null(rep)) {
