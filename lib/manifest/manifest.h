@@ -319,6 +319,10 @@ int kpod_quantity_parse(const char *s, bool milli, long long *ret);
 int kpod_signal_parse(const char *s);
 const char *kpod_signal_name(int sig);
 
+/* The effective pull policy: the container's, else Always for an image without a tag or with
+ * ":latest" (and no digest), else IfNotPresent, as Kubernetes defaults it. */
+enum kpod_pull_policy kpod_container_pull_policy(const struct kpod_container *c);
+
 /* Kubernetes name rules. */
 bool kpod_is_dns1123_label(const char *s);
 bool kpod_is_dns1123_subdomain(const char *s);

@@ -172,5 +172,16 @@ spec_add_mounts(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, stru
         if (add_volume_mount(spec, a, &a->ctr->mounts[i], err) < 0)
             return -1;
     kpod_spec_rewrite_mounts(spec, plan_fstype, (void *)a->plan);
+    /* propagation into or out of the container needs a matching root mount */
+    const char *rootprop = NULL;
+    for (size_t i = 0; i < a->ctr->n_mounts; i++) {
+        const char *mp = a->ctr->mounts[i].mount_propagation;
+        if (mp != NULL && strcmp(mp, "Bidirectional") == 0)
+            rootprop = "rshared";
+        else if (mp != NULL && strcmp(mp, "HostToContainer") == 0 && rootprop == NULL)
+            rootprop = "rslave";
+    }
+    if (rootprop != NULL)
+        kpod_oci_spec_linux(spec)->rootfs_propagation = xstrdup(rootprop);
     return 0;
 }

@@ -634,6 +634,36 @@ test_merge_keys(void)
 }
 
 static void
+test_pull_policy_and_host_network(void)
+{
+    const char *y = POD_HEAD "  hostNetwork: true\n  containers:\n"
+                             "  - {name: a, image: busybox, ports: [{containerPort: 80}]}\n"
+                             "  - {name: b, image: 'busybox:1.36'}\n"
+                             "  - {name: c, image: 'reg:5000/x/busybox:latest'}\n"
+                             "  - {name: d, image: 'reg:5000/busybox'}\n"
+                             "  - {name: e, image: 'busybox@sha256:0123', imagePullPolicy: Never}\n"
+                             "  - {name: f, image: 'busybox@sha256:0123'}\n";
+    _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
+    if (!ok(m != NULL, "pull policies parse"))
+        return;
+    const struct kpod_container *c = m->pods[0].containers;
+    is_int(kpod_container_pull_policy(&c[0]), KPOD_PULL_ALWAYS, "no tag: Always");
+    is_int(kpod_container_pull_policy(&c[1]), KPOD_PULL_IF_NOT_PRESENT, "a tag: IfNotPresent");
+    is_int(kpod_container_pull_policy(&c[2]), KPOD_PULL_ALWAYS, ":latest: Always");
+    is_int(kpod_container_pull_policy(&c[3]), KPOD_PULL_ALWAYS, "registry port is not a tag");
+    is_int(kpod_container_pull_policy(&c[4]), KPOD_PULL_NEVER, "explicit policy wins");
+    is_int(kpod_container_pull_policy(&c[5]), KPOD_PULL_IF_NOT_PRESENT, "digest: IfNotPresent");
+    is_int(c[0].ports[0].host_port, 80, "hostNetwork: hostPort defaults to containerPort");
+    expect_err(POD_HEAD "  hostNetwork: true\n  containers:\n"
+                        "  - {name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}\n",
+               "hostPort 8080 must equal containerPort 80 with hostNetwork", "hostNetwork ports");
+    expect_err(POD_HEAD "  containers:\n"
+                        "  - {name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}\n"
+                        "  - {name: c, image: b, ports: [{containerPort: 81, hostPort: 8080}]}\n",
+               "hostPort 8080/TCP is used twice", "hostPort conflict");
+}
+
+static void
 test_files(void)
 {
     const char *dir = getenv("KPOD_TEST_FIXTURES");
@@ -683,5 +713,6 @@ main(void)
     test_limits();
     test_merge_keys();
     test_files();
+    test_pull_policy_and_host_network();
     return tap_done();
 }

@@ -395,6 +395,8 @@ test_volume_mounts(void)
     is_str(m ? m->source : NULL, "/srv/data", "hostPath source");
     ok(m && kpod_strv_contains(m->options, "rslave") && kpod_strv_contains(m->options, "ro"),
        "HostToContainer → rslave, readOnly");
+    is_str(b.spec->linux_->rootfs_propagation, "rslave",
+           "root propagation follows HostToContainer");
     m = mount_at(b.spec, "/data");
     is_str(m ? m->source : NULL, "/var/lib/kpod/volumes/pgdata/_data", "PVC named volume");
     m = mount_at(b.spec, "/dev/shm");
