@@ -134,6 +134,7 @@ spec:
       grep CapEff /proc/self/status;
       grep Seccomp: /proc/self/status;
       mount -t tmpfs none /mnt 2>/dev/null && echo mount=allowed || echo mount=denied;
+      unshare -n true 2>/dev/null && echo unshare=allowed || echo unshare=denied;
       cat /proc/kcore 2>/dev/null | head -c 1 | wc -c | sed 's/^/kcore=/';
       ulimit -n
   - name: privileged
@@ -151,6 +152,7 @@ EOF
     assert "$output" =~ "CapEff:	00000000800405fb" "podman's default capabilities"
     assert "$output" =~ "Seccomp:	2" "seccomp filter active"
     assert "$output" =~ "mount=denied" "mount is denied"
+    assert "$output" =~ "unshare=denied" "new namespaces are denied"
     assert "$output" =~ "kcore=0" "/proc/kcore is masked"
     assert "${lines[-1]}" -le "$(ulimit -Hn)" "RLIMIT_NOFILE within the caller's hard limit"
     crun_run "$out/sec/privileged"

@@ -252,6 +252,15 @@ test_security(void)
         ok(s && kpod_strv_contains(s->syscalls[0].names, "read") &&
                !kpod_strv_contains(s->syscalls[0].names, "mount"),
            "seccomp allows read, not mount");
+        ok(s && !kpod_strv_contains(s->syscalls[0].names, "clone3") &&
+               !kpod_strv_contains(s->syscalls[0].names, "clone"),
+           "clone3 not allowed (ENOSYS), clone only by its flag rule");
+        bool clone_rule = false;
+        for (size_t i = 0; s && i < s->n_syscalls; i++)
+            if (kpod_strv_contains(s->syscalls[i].names, "clone") && s->syscalls[i].n_args == 1 &&
+                s->syscalls[i].args[0].value_two == 0x7E020000ULL)
+                clone_rule = true;
+        ok(clone_rule, "clone allowed without namespace flags");
         ok(kpod_strv_contains(b.spec->linux_->masked_paths, "/proc/kcore"), "/proc/kcore masked");
         ok(kpod_strv_contains(b.spec->linux_->readonly_paths, "/proc/sys"), "/proc/sys read-only");
         ok(!b.spec->process->no_new_privileges, "no_new_privs off by default");
