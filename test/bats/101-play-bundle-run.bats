@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The bundles of `kpod play --dry-run -o DIR` run unchanged under crun, over a busybox rootfs
+# The bundles of `kpod play --dry-run -o DIR` run unchanged under crun and runc, over a busybox rootfs
 # built from Debian's busybox-static: the init container's emptyDir writes are seen by the app
 # container, configMap files, $(VAR) expansion, the user, capabilities and read-only root.
 
@@ -159,4 +159,21 @@ EOF
     assert "$status" == 0 "exit code: $output"
     assert "$output" =~ "Seccomp:	0" "privileged: no seccomp"
     assert "$output" !~ "CapEff:	00000000800405fb" "privileged: more capabilities"
+}
+
+@test "runc accepts the same bundles unchanged" {
+    command -v runc >/dev/null || die "runc is not installed (hack/packages.txt)"
+    cp "$KPOD_TOP/manifests/examples/configmap-secret.yaml" "$BATS_TEST_TMPDIR/pod.yaml"
+    sed -i 's/sleep 3600/echo done/' "$BATS_TEST_TMPDIR/pod.yaml"
+    local out=$BATS_TEST_TMPDIR/bundles id="kpod-bats-runc-$$"
+    KPOD_ALLOW_WARNINGS=1 run_kpod play --dry-run -o "$out" "$BATS_TEST_TMPDIR/pod.yaml"
+    fill_rootfs "$out/app-config/app/rootfs"
+    run timeout 60 runc run --bundle "$out/app-config/app" "$id"
+    runc delete -f "$id" >/dev/null 2>&1 || true
+    echo "$output" | sed 's/^/# runc: /' >&2
+    assert "$status" == 0 "runc exit code: $output"
+    assert "$output" =~ "mode=production db=app" "env from the ConfigMap and the Secret"
+    assert "$output" =~ "mode.txt" "configMap files listed"
+    assert "$output" =~ "-r--------.*password" "secret file mode 0400"
+    assert "$output" =~ "done" "ran to the end"
 }
