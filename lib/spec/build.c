@@ -276,6 +276,9 @@ kpod_spec_build(const struct kpod_spec_args *a, char ***warnings, struct kpod_er
         spec_add_security(spec, a, uid, warnings, err) < 0)
         return NULL;
     set_resources(spec, c, qos);
+    if (a->pids_limit >= 0)
+        kpod_oci_spec_resources(spec)->pids_limit =
+            a->pids_limit > 0 ? a->pids_limit : KPOD_SPEC_DEFAULT_PIDS_LIMIT;
     if (a->cgroups_path != NULL)
         kpod_oci_spec_linux(spec)->cgroups_path = xstrdup(a->cgroups_path);
     set_annotations(spec, a, qos, cfg);

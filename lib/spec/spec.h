@@ -12,6 +12,7 @@
 #include "util/util.h"
 
 #define KPOD_SPEC_DEFAULT_SHM_SIZE (64LL << 20)
+#define KPOD_SPEC_DEFAULT_PIDS_LIMIT 2048
 /* The second-to-last path element of an emptyDir source (Kata's and the kubelet's rule). */
 #define KPOD_SPEC_EMPTYDIR_PLUGIN "kubernetes.io~empty-dir"
 /* Fake mount types of the rewrite pass; the mount executor turns them into binds. */
@@ -95,6 +96,7 @@ struct kpod_spec_args {
     /* Pod namespaces to join (NULL: a new one). */
     const char *netns_path, *ipcns_path, *utsns_path, *pidns_path;
     const char *cgroups_path;
+    long long pids_limit; /* 0: podman's default of 2048; < 0: no limit */
     struct kpod_env_runtime env_rt;
     uint64_t nofile_hard; /* caller's hard RLIMIT_NOFILE: defaults never exceed it; 0 unknown */
     /* The caller's oom_score_adj: lowering it needs CAP_SYS_RESOURCE, so the QoS value is

@@ -312,6 +312,7 @@ test_namespaces_resources(void)
         is_int(r->memory_limit, 128 << 20, "memory limit");
         is_int(r->memory_reservation, 64 << 20, "memory reservation from the request");
         is_int(r->memory_swap, 128 << 20, "no swap");
+        is_int(r->pids_limit, 2048, "podman's default pids limit");
         is_str(kpod_oci_spec_get_annotation(b.spec, "io.kpod.qos-class"), "Burstable", "QoS");
         is_int(b.spec->process->oom_score_adj, 999, "Burstable oom score");
         is_str(jstr(b.json, "linux.namespaces[1].path"), "/run/ns/net", "pod network ns");
