@@ -128,7 +128,7 @@ build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struc
     for (char **w = warnings; w && *w; w++)
         kpod_warn("pod '%s': %s", pod->name, *w);
     if (spec == NULL)
-        return kpod_err_prefix(err, "pod '%s': container '%s'", pod->name, c->name), NULL;
+        return kpod_err_prefix(err, "pod '%s'", pod->name), NULL;
     if (l->standalone)
         kpod_spec_finalize_mounts(spec);
     return spec;
@@ -214,9 +214,11 @@ write_bundle(const char *out, const struct kpod_pod *pod, const struct kpod_cont
     return kpod_oci_spec_save_file(spec, cfg, err);
 }
 
+/* Builds a pod's plan and specs; appends its JSON to pods, or with write, writes its bundles
+ * and files under o->output. */
 static int
 dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct kpod_manifest *m,
-            const struct kpod_pod *pod, json_t *pods, struct kpod_err **err)
+            const struct kpod_pod *pod, bool write, json_t *pods, struct kpod_err **err)
 {
     struct play_layout l = layout_for(ctx, o, pod);
     struct kpod_spec_pod_args pa = {.manifest = m,
@@ -234,15 +236,15 @@ dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct 
             r = -1;
             break;
         }
-        if (o->output != NULL && write_bundle(o->output, pod, c, spec, err) < 0)
+        if (write && write_bundle(o->output, pod, c, spec, err) < 0)
             r = -1;
         json_array_append_new(ctrs,
                               json_pack("{s:s, s:s, s:b, s:o}", "name", c->name, "image", c->image,
                                         "init", c->init, "spec", kpod_oci_spec_to_json(spec)));
     }
-    if (r == 0 && o->output != NULL && materialise(pod, plan, err) < 0)
+    if (r == 0 && write && materialise(pod, plan, err) < 0)
         r = -1;
-    if (r == 0)
+    if (r == 0 && pods != NULL)
         json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", pod->name,
                                               "namespace", pod->namespace, "kind", pod->kind,
                                               "plan", plan_json(plan), "containers", ctrs));
@@ -250,6 +252,32 @@ dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct 
         json_decref(ctrs);
     layout_clear(&l);
     return r;
+}
+
+/* Writes every pod under o->output, all or nothing: an existing pod directory is refused, and
+ * a failure removes what this run wrote. */
+static int
+write_output(const struct kpod_ctx *ctx, const struct play_opts *o, const struct kpod_manifest *m,
+             struct kpod_err **err)
+{
+    for (size_t i = 0; i < m->n_pods; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s/%s", o->output, m->pods[i].name);
+        if (kpod_fs_exists(dir))
+            return kpod_err_usage(err, "output '%s' exists: remove it or choose another -o", dir);
+    }
+    for (size_t i = 0; i < m->n_pods; i++) {
+        if (dry_run_pod(ctx, o, m, &m->pods[i], true, NULL, err) == 0)
+            continue;
+        for (size_t j = 0; j <= i; j++) {
+            _cleanup_free_ char *dir = xasprintf("%s/%s", o->output, m->pods[j].name);
+            struct kpod_err *ignored = NULL;
+            if (kpod_fs_rm_rf(dir, &ignored) < 0)
+                kpod_warn("cleanup: %s", ignored->msg);
+            kpod_err_free(&ignored);
+        }
+        return -1;
+    }
+    return 0;
 }
 
 static void
@@ -291,9 +319,12 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
         kpod_warn("%s", *w);
     warn_images(m);
     _cleanup_json_ json_t *pods = json_array();
+    /* everything is built before anything is written */
     for (size_t i = 0; i < m->n_pods; i++)
-        if (dry_run_pod(ctx, o, m, &m->pods[i], pods, err) < 0)
+        if (dry_run_pod(ctx, o, m, &m->pods[i], false, pods, err) < 0)
             return kpod_err_prefix(err, "play");
+    if (o->output != NULL && write_output(ctx, o, m, err) < 0)
+        return kpod_err_prefix(err, "play");
     if (o->format != NULL && strcmp(o->format, "json") == 0) {
         _cleanup_json_ json_t *out = json_pack("{s:O}", "pods", pods);
         _cleanup_free_ char *s = kpod_json_dumps(out, true);

@@ -147,13 +147,11 @@ set_namespaces(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, struc
         const struct kpod_kv *s = &pod->sysctls.items[i];
         bool net = false;
         if (!namespaced_sysctl(s->key, &net))
-            return kpod_err_input(err,
-                                  "pod '%s': sysctl '%s' is not namespaced: it would change "
-                                  "the host",
-                                  pod->name, s->key);
+            return kpod_err_input(err, "sysctl '%s' is not namespaced: it would change the host",
+                                  s->key);
         if ((net && pod->host_network) || (!net && pod->host_ipc))
-            return kpod_err_input(err, "pod '%s': sysctl '%s' cannot be set with %s", pod->name,
-                                  s->key, net ? "hostNetwork" : "hostIPC");
+            return kpod_err_input(err, "sysctl '%s' cannot be set with %s", s->key,
+                                  net ? "hostNetwork" : "hostIPC");
         kpod_oci_spec_set_sysctl(spec, s->key, s->value);
     }
     return 0;

@@ -249,3 +249,15 @@ EOF
     assert "$(jq -r '[.linux.namespaces[] | select(has("path"))] | length' "$out/app-config/app/config.json")" \
         == 0 "bundles make their own namespaces"
 }
+
+@test "--dry-run -o is all or nothing and never overwrites" {
+    local out=$BATS_TEST_TMPDIR/out
+    printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  containers: [{name: a, image: busybox, command: ["true"]}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  containers: [{name: a, image: busybox}]\n' >"$BATS_TEST_TMPDIR/two.yaml"
+    KPOD_ALLOW_WARNINGS=1 run_kpod 125 play --dry-run -o "$out" "$BATS_TEST_TMPDIR/two.yaml"
+    assert "$(error_line)" =~ "pod 'bad': container 'a': no command" "error"
+    [ ! -e "$out/good" ] || die "a failed run left '$out/good' behind"
+
+    KPOD_ALLOW_WARNINGS=1 run_kpod play --dry-run -o "$out" "$EXAMPLES/job.yaml"
+    KPOD_ALLOW_WARNINGS=1 run_kpod 125 play --dry-run -o "$out" "$EXAMPLES/job.yaml"
+    assert "$(error_line)" =~ "output '$out/report-pod' exists" "existing output refused"
+}
