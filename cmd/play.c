@@ -192,7 +192,11 @@ materialise(const struct kpod_pod *pod, const struct kpod_spec_pod *plan, struct
     struct kpod_err *ignored = NULL;
     if (kpod_fs_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, &len, &ignored) < 0)
         kpod_err_free(&ignored);
-    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, NULL);
+    _cleanup_free_ char *host_hosts = NULL;
+    if (pod->host_network &&
+        kpod_fs_read_file("/etc/hosts", 1 << 20, &host_hosts, &len, &ignored) < 0)
+        kpod_err_free(&ignored);
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, NULL, host_hosts);
     _cleanup_free_ char *resolv = kpod_spec_resolv_content(pod, host_resolv);
     _cleanup_free_ char *hostname = xasprintf("%s\n", plan->hostname);
     if (write_file(plan->hosts_path, hosts, strlen(hosts), 0644, err) < 0 ||

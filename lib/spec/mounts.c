@@ -121,7 +121,7 @@ add_defaults(struct kpod_oci_spec *spec, const struct kpod_spec_args *a)
                             {"/etc/hostname", a->plan->hostname_path},
                             {"/etc/resolv.conf", a->plan->resolv_path}};
     for (size_t i = 0; i < ARRAY_SIZE(etc); i++)
-        if (!ctr_mounts_at(c, etc[i][0]))
+        if (!ctr_mounts_at(c, etc[i][0]) && !(pod->host_network && i == 1)) /* host's name */
             add(spec, etc[i][0], "bind", etc[i][1], "rbind,rprivate");
 }
 

@@ -198,14 +198,23 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, cons
 }
 
 char *
-kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip)
+kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip,
+                        const char *host_hosts)
 {
     struct sbuf b = {0};
     sb_printf(&b, "# Kubernetes-managed hosts file (kpod).\n");
-    sb_printf(&b, "127.0.0.1\tlocalhost\n");
-    sb_printf(&b, "::1\tlocalhost ip6-localhost ip6-loopback\n");
-    sb_printf(&b, "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n");
-    sb_printf(&b, "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n");
+    if (pod->host_network) {
+        /* the host's names, as the kubelet does for hostNetwork pods */
+        sb_printf(&b, "%s", host_hosts ? host_hosts : "127.0.0.1\tlocalhost\n");
+        if (b.len > 0 && b.s[b.len - 1] != '\n')
+            sb_printf(&b, "\n");
+        pod_ip = NULL;
+    } else {
+        sb_printf(&b, "127.0.0.1\tlocalhost\n");
+        sb_printf(&b, "::1\tlocalhost ip6-localhost ip6-loopback\n");
+        sb_printf(&b, "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n");
+        sb_printf(&b, "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n");
+    }
     if (pod_ip != NULL && *pod_ip != '\0') {
         if (pod->subdomain != NULL)
             sb_printf(&b, "%s\t%s.%s.%s.svc.cluster.local\t%s\n", pod_ip, hostname, pod->subdomain,

@@ -78,9 +78,11 @@ enum { KPOD_HOSTPATH_OK = 0, KPOD_HOSTPATH_MKDIR = 1, KPOD_HOSTPATH_CREATE_FILE 
 int kpod_spec_hostpath_check(const struct kpod_spec_volume *v, bool exists, unsigned mode,
                              struct kpod_err **err);
 
-/* Contents of the pod's /etc/hosts (localhost lines, the pod's own name and IP, hostAliases),
+/* Contents of the pod's /etc/hosts (localhost lines, the pod's own name and IP, hostAliases;
+ * with hostNetwork the host's file host_hosts, then the hostAliases),
  * /etc/resolv.conf (the host's file, or dnsConfig per dnsPolicy) and /etc/hostname. */
-char *kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip);
+char *kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip,
+                              const char *host_hosts);
 char *kpod_spec_resolv_content(const struct kpod_pod *pod, const char *host_resolv_conf);
 
 struct kpod_spec_args {

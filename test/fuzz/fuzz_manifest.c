@@ -18,7 +18,7 @@ build_pod(const struct kpod_manifest *m, const struct kpod_pod *pod)
     kpod_err_free(&err);
     if (plan == NULL)
         return;
-    char *hosts = kpod_spec_hosts_content(pod, plan->hostname, "10.0.0.1");
+    char *hosts = kpod_spec_hosts_content(pod, plan->hostname, "10.0.0.1", "127.0.0.1 h");
     char *resolv = kpod_spec_resolv_content(pod, "nameserver 1.1.1.1\nsearch x\noptions a:1\n");
     free(hosts);
     free(resolv);

@@ -336,6 +336,9 @@ test_namespaces_resources(void)
         is_str(kpod_oci_spec_find_namespace(b.spec, "pid")->path, "/run/ns/pid",
                "shareProcessNamespace joins the pod pid ns");
         ok(b.spec->hostname == NULL, "no hostname with hostNetwork");
+        ok(kpod_oci_spec_find_mount(b.spec, "/etc/hostname") == NULL,
+           "no /etc/hostname bind with hostNetwork");
+        ok(kpod_oci_spec_find_mount(b.spec, "/etc/hosts") != NULL, "/etc/hosts still bound");
         is_str(b.spec->linux_->sysctl[0].key, "kernel.shm_rmid_forced", "sysctl");
     }
     built_free(&b);
@@ -498,10 +501,16 @@ test_etc_files(void)
               "  containers: [{name: c, image: i}]\n");
     if (!ok(m != NULL, "etc pods parse"))
         return;
-    _cleanup_free_ char *hosts = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4");
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4", NULL);
     ok(strstr(hosts, "127.0.0.1\tlocalhost\n") != NULL, "hosts: localhost");
     ok(strstr(hosts, "10.88.0.4\tweb\n") != NULL, "hosts: the pod's own name");
     ok(strstr(hosts, "10.1.2.3\tdb\tdb.local\n") != NULL, "hosts: hostAliases");
+    m->pods[0].host_network = true;
+    _cleanup_free_ char *hh = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4",
+                                                      "127.0.0.1 localhost\n10.0.0.5 hostbox");
+    ok(strstr(hh, "10.0.0.5 hostbox\n") && strstr(hh, "10.1.2.3\tdb") && !strstr(hh, "10.88.0.4"),
+       "hostNetwork: the host's hosts file plus hostAliases");
+    m->pods[0].host_network = false;
     const char *host = "# host\nnameserver 192.168.1.1\nsearch lan\noptions ndots:5 rotate\n";
     _cleanup_free_ char *r = kpod_spec_resolv_content(&m->pods[0], host);
     ok(strstr(r, "nameserver 192.168.1.1\nnameserver 1.1.1.1\n") != NULL,
