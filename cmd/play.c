@@ -316,9 +316,13 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
         free(o->output);
         o->output = xstrdup(abs_out);
     }
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, err);
-    if (m == NULL)
+    _cleanup_strv_ char **early = NULL;
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, &early, err);
+    if (m == NULL) {
+        for (char **w = early; w && *w; w++)
+            kpod_warn("%s", *w);
         return kpod_err_prefix(err, "play");
+    }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
     warn_images(m);

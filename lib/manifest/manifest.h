@@ -274,9 +274,11 @@ struct kpod_manifest {
     struct kpod_arena *arena;
 };
 
-/* Parsing. Each input is a file path or "-" for stdin (read_stdin is used for "-").
- * Returns NULL with *err "file:line:col: path: cause" on the first error. */
-struct kpod_manifest *kpod_manifest_parse_files(char *const *paths, struct kpod_err **err);
+/* Parsing. Each input is a file path or "-" for stdin. Returns NULL with *err
+ * "file:line:col: path: cause" on the first error; the warnings found before it are then moved
+ * to *ret_warnings when that is not NULL (on success they are in m->warnings). */
+struct kpod_manifest *kpod_manifest_parse_files(char *const *paths, char ***ret_warnings,
+                                                struct kpod_err **err);
 /* Parses a buffer named name (used in positions). */
 struct kpod_manifest *kpod_manifest_parse_buffer(const char *name, const char *buf, size_t len,
                                                  struct kpod_err **err);

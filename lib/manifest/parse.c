@@ -614,17 +614,30 @@ parse_documents(struct parse_state *st, const char *name, const char *buf, size_
     return r;
 }
 
+/* On failure the warnings found so far go to *ret_warnings (when asked for), so that a typo
+ * warned about is shown next to the error it caused. */
 static struct kpod_manifest *
-finish(struct parse_state *st, struct kpod_err **err)
+fail(struct parse_state *st, char ***ret_warnings)
 {
-    _cleanup_manifest_ struct kpod_manifest *m = st->m;
-    st->m = NULL;
+    if (ret_warnings != NULL)
+        *ret_warnings = TAKE_PTR(st->warnings);
+    kpod_strv_free(st->warnings);
+    kpod_manifest_free(st->m);
+    return NULL;
+}
+
+static struct kpod_manifest *
+finish(struct parse_state *st, char ***ret_warnings, struct kpod_err **err)
+{
+    if (st->m->n_pods == 0) {
+        kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input");
+        return fail(st, ret_warnings);
+    }
+    if (manifest_validate(st->m, err) < 0)
+        return fail(st, ret_warnings);
+    struct kpod_manifest *m = TAKE_PTR(st->m);
     m->warnings = TAKE_PTR(st->warnings);
-    if (m->n_pods == 0)
-        return kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input"), NULL;
-    if (manifest_validate(m, err) < 0)
-        return NULL;
-    return TAKE_PTR(m);
+    return m;
 }
 
 static struct parse_state
@@ -639,12 +652,9 @@ struct kpod_manifest *
 kpod_manifest_parse_buffer(const char *name, const char *buf, size_t len, struct kpod_err **err)
 {
     struct parse_state st = state_new();
-    if (parse_documents(&st, name, buf, len, err) < 0) {
-        kpod_manifest_free(st.m);
-        kpod_strv_free(st.warnings);
-        return NULL;
-    }
-    return finish(&st, err);
+    if (parse_documents(&st, name, buf, len, err) < 0)
+        return fail(&st, NULL);
+    return finish(&st, NULL, err);
 }
 
 static int
@@ -675,7 +685,7 @@ read_stdin(char **ret, size_t *ret_len, struct kpod_err **err)
 }
 
 struct kpod_manifest *
-kpod_manifest_parse_files(char *const *paths, struct kpod_err **err)
+kpod_manifest_parse_files(char *const *paths, char ***ret_warnings, struct kpod_err **err)
 {
     struct parse_state st = state_new();
     int r = 0;
@@ -691,12 +701,9 @@ kpod_manifest_parse_files(char *const *paths, struct kpod_err **err)
         if (r == 0)
             r = parse_documents(&st, is_stdin ? "stdin" : paths[i], buf, len, err);
     }
-    if (r < 0) {
-        kpod_manifest_free(st.m);
-        kpod_strv_free(st.warnings);
-        return NULL;
-    }
-    return finish(&st, err);
+    if (r < 0)
+        return fail(&st, ret_warnings);
+    return finish(&st, ret_warnings, err);
 }
 
 void

@@ -161,6 +161,11 @@ EOF
     run_kpod 125 play --dry-run "$BATS_TEST_TMPDIR/syntax.yaml"
     assert "$(error_line)" =~ "syntax.yaml:2:1: " "YAML syntax error position"
 
+    printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    imgae: busybox\n' >"$BATS_TEST_TMPDIR/typo.yaml"
+    run_kpod 125 play --dry-run "$BATS_TEST_TMPDIR/typo.yaml"
+    assert "${lines[0]}" =~ "^Warning: .*typo.yaml:7:5: spec.containers\[0\].imgae: unknown field, ignored \(did you mean 'image'\?\)" "the typo is shown with the error"
+    assert "$(error_line)" =~ "typo.yaml:6:5: spec.containers\[0\].image: required" "error after the warning"
+
     run_kpod 125 play --dry-run "$BATS_TEST_TMPDIR/missing.yaml"
     assert "$(error_line)" =~ "missing.yaml" "missing file named"
 }

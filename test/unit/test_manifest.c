@@ -675,20 +675,21 @@ test_files(void)
     _cleanup_free_ char *b = xasprintf("%s/manifest/cm.yaml", dir);
     char *paths[] = {a, b, NULL};
     struct kpod_err *err = NULL;
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(paths, &err);
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(paths, NULL, &err);
     ok(m != NULL, "two files, the ConfigMap in the second");
     if (err)
         diag("%s", err->msg);
     kpod_err_free(&err);
     _cleanup_free_ char *bad = xasprintf("%s/manifest/bad-image.yaml", dir);
     char *paths2[] = {bad, NULL};
-    struct kpod_manifest *m2 = kpod_manifest_parse_files(paths2, &err);
+    _cleanup_strv_ char **early = NULL;
+    struct kpod_manifest *m2 = kpod_manifest_parse_files(paths2, &early, &err);
     ok(m2 == NULL && err != NULL &&
            strstr(err->msg, "bad-image.yaml:12:5: spec.containers[1].image: required"),
        "file error: %s", err ? err->msg : "");
     kpod_err_free(&err);
     char *paths3[] = {"/nonexistent.yaml", NULL};
-    ok(kpod_manifest_parse_files(paths3, &err) == NULL && err != NULL, "missing file");
+    ok(kpod_manifest_parse_files(paths3, NULL, &err) == NULL && err != NULL, "missing file");
     kpod_err_free(&err);
 }
 
