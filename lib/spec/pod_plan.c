@@ -252,7 +252,13 @@ char *
 kpod_spec_resolv_content(const struct kpod_pod *pod, const char *host_resolv_conf)
 {
     bool none = pod->dns_policy != NULL && strcmp(pod->dns_policy, "None") == 0;
-    _cleanup_strv_ char **ns = none ? NULL : resolv_values(host_resolv_conf, "nameserver");
+    _cleanup_strv_ char **host_ns = none ? NULL : resolv_values(host_resolv_conf, "nameserver");
+    _cleanup_strv_ char **ns = NULL;
+    /* a resolver on the host's loopback (systemd-resolved, dnsmasq) is out of reach from the
+     * pod's network namespace */
+    for (char **s = host_ns; s && *s; s++)
+        if (pod->host_network || !(kpod_str_has_prefix(*s, "127.") || strcmp(*s, "::1") == 0))
+            kpod_strv_push(&ns, *s);
     _cleanup_strv_ char **search = none ? NULL : resolv_values(host_resolv_conf, "search");
     _cleanup_strv_ char **opts = none ? NULL : resolv_values(host_resolv_conf, "options");
     for (char **s = pod->dns_nameservers; s && *s; s++)

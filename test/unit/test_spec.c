@@ -511,10 +511,12 @@ test_etc_files(void)
     ok(strstr(hh, "10.0.0.5 hostbox\n") && strstr(hh, "10.1.2.3\tdb") && !strstr(hh, "10.88.0.4"),
        "hostNetwork: the host's hosts file plus hostAliases");
     m->pods[0].host_network = false;
-    const char *host = "# host\nnameserver 192.168.1.1\nsearch lan\noptions ndots:5 rotate\n";
+    const char *host = "# host\nnameserver 127.0.0.53\nnameserver 192.168.1.1\nsearch lan\n"
+                       "options ndots:5 rotate\n";
     _cleanup_free_ char *r = kpod_spec_resolv_content(&m->pods[0], host);
     ok(strstr(r, "nameserver 192.168.1.1\nnameserver 1.1.1.1\n") != NULL,
        "resolv: host + pod nameservers");
+    ok(strstr(r, "127.0.0.53") == NULL, "resolv: the host's loopback resolver is dropped");
     ok(strstr(r, "search lan corp.example\n") != NULL, "resolv: searches merged");
     ok(strstr(r, "options rotate ndots:2 edns0\n") != NULL, "resolv: pod option replaces host's");
     _cleanup_free_ char *r2 = kpod_spec_resolv_content(&m->pods[1], host);
