@@ -16,6 +16,7 @@
 #define KPOD_MANIFEST_MAX_VISITS 400000   /* nodes visited per document, aliases expanded */
 #define KPOD_MANIFEST_MAX_DOCUMENTS 1000  /* documents per input */
 #define KPOD_MANIFEST_MAX_PODS 256        /* pods per manifest */
+#define KPOD_MANIFEST_MAX_WARNINGS 100    /* warnings kept; then one line says more were cut */
 
 /* Where a value came from, for errors found after parsing. */
 struct kpod_pos {

@@ -619,6 +619,23 @@ test_limits(void)
 }
 
 static void
+test_many_warnings(void)
+{
+    size_t n = 500, cap = 64 + n * 16;
+    char *y = xmalloc(cap + 256);
+    char *p = y + sprintf(y, POD_HEAD "  containers:\n  - name: a\n    image: x\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "    junk%zu: 1\n", i);
+    p += sprintf(p, "    %0200d: 1\n", 7);
+    _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
+    free(y);
+    if (!ok(m != NULL, "500 unknown fields parse"))
+        return;
+    is_int(kpod_strv_len(m->warnings), KPOD_MANIFEST_MAX_WARNINGS + 1, "warnings are capped");
+    ok(has_warning(m, "more than 100 warnings: the rest are not shown"), "and say so");
+}
+
+static void
 test_merge_keys(void)
 {
     const char *y = POD_HEAD "  containers:\n"
@@ -713,6 +730,7 @@ main(void)
     test_later_configmap();
     test_limits();
     test_merge_keys();
+    test_many_warnings();
     test_files();
     test_pull_policy_and_host_network();
     return tap_done();
