@@ -10,13 +10,15 @@
 #include "util/util.h"
 
 /* Limits on untrusted input. */
-#define KPOD_MANIFEST_MAX_SIZE (8u << 20) /* bytes per file */
-#define KPOD_MANIFEST_MAX_DEPTH 64        /* nesting of mappings and sequences */
-#define KPOD_MANIFEST_MAX_NODES 200000    /* nodes per document */
-#define KPOD_MANIFEST_MAX_VISITS 400000   /* nodes visited per document, aliases expanded */
-#define KPOD_MANIFEST_MAX_DOCUMENTS 1000  /* documents per input */
-#define KPOD_MANIFEST_MAX_PODS 256        /* pods per manifest */
-#define KPOD_MANIFEST_MAX_WARNINGS 100    /* warnings kept; then one line says more were cut */
+#define KPOD_MANIFEST_MAX_SIZE (8u << 20)     /* bytes per file */
+#define KPOD_MANIFEST_MAX_DEPTH 64            /* nesting of mappings and sequences */
+#define KPOD_MANIFEST_MAX_NODES 200000        /* nodes per document */
+#define KPOD_MANIFEST_MAX_VISITS 400000       /* nodes visited per document, aliases expanded */
+#define KPOD_MANIFEST_MAX_DOCUMENTS 1000      /* documents per input */
+#define KPOD_MANIFEST_MAX_PODS 256            /* pods per manifest */
+#define KPOD_MANIFEST_MAX_WARNINGS 100        /* warnings kept; then one line says more were cut */
+#define KPOD_MANIFEST_MAX_ENV 10000           /* environment variables per container */
+#define KPOD_MANIFEST_MAX_EXPANSION (1 << 20) /* bytes of one $(VAR)-expanded string */
 
 /* Where a value came from, for errors found after parsing. */
 struct kpod_pos {
@@ -310,8 +312,12 @@ int kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod
                                 char ***ret_env, struct kpod_err **err);
 
 /* Kubernetes $(VAR) expansion: $(NAME) from env ("NAME=VALUE" strv; the last wins), $$ is a
- * literal $, unknown references and anything else stay as written. Returns a new string. */
+ * literal $, unknown references and anything else stay as written. Returns a new string, or
+ * NULL when it would exceed KPOD_MANIFEST_MAX_EXPANSION bytes. */
 char *kpod_manifest_expand(const char *s, char *const *env);
+/* Expands every string of in against one index of env (command, args). */
+int kpod_manifest_expand_strv(char *const *in, char *const *env, char ***ret,
+                              struct kpod_err **err);
 
 /* Parses a Kubernetes quantity ("100m", "0.5", "129e6", "129M", "123Mi") and returns it
  * multiplied by 1000 (milli = true, for cpu) or in units, rounded up like Kubernetes does.

@@ -27,22 +27,19 @@ kpod_spec_process_args(char *const *entrypoint, char *const *cmd, char *const *c
                        char *const *args, char *const *env, char ***ret, struct kpod_err **err)
 {
     _cleanup_strv_ char **out = NULL;
+    _cleanup_strv_ char **xcommand = NULL, **xargs = NULL;
     bool has_command = command != NULL && command[0] != NULL;
     bool has_args = args != NULL && args[0] != NULL;
-    if (has_command) {
-        for (char *const *c = command; *c; c++)
-            kpod_strv_push_take(&out, kpod_manifest_expand(*c, env));
-    } else {
-        for (char *const *c = entrypoint; c && *c; c++)
-            kpod_strv_push(&out, *c);
-    }
-    if (has_args) {
-        for (char *const *c = args; *c; c++)
-            kpod_strv_push_take(&out, kpod_manifest_expand(*c, env));
-    } else if (!has_command) {
-        for (char *const *c = cmd; c && *c; c++)
-            kpod_strv_push(&out, *c);
-    }
+    if ((has_command && kpod_manifest_expand_strv(command, env, &xcommand, err) < 0) ||
+        (has_args && kpod_manifest_expand_strv(args, env, &xargs, err) < 0))
+        return -1;
+    /* command replaces ENTRYPOINT and drops CMD; args replace CMD only */
+    char *const *first = has_command ? xcommand : entrypoint;
+    char *const *second = has_args ? xargs : has_command ? NULL : cmd;
+    for (char *const *c = first; c && *c; c++)
+        kpod_strv_push(&out, *c);
+    for (char *const *c = second; c && *c; c++)
+        kpod_strv_push(&out, *c);
     if (out == NULL || out[0] == NULL)
         return kpod_err_input(err, "no command: the image has neither ENTRYPOINT nor CMD and "
                                    "the container sets no command or args");

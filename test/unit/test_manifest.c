@@ -407,6 +407,48 @@ test_env(void)
     is_str(e3, "a$(B", "expand: unterminated");
     _cleanup_free_ char *e4 = kpod_manifest_expand("$()", cmd_env);
     is_str(e4, "$()", "expand: empty name");
+    /* an expansion bomb: each variable doubles the previous one */
+    struct buf_ {
+        char *s;
+    } yb = {xstrdup(POD_HEAD
+                    "  containers:\n  - name: a\n    image: x\n    env:\n"
+                    "    - {name: V0, value: 0123456789012345678901234567890123456789}\n")};
+    for (int i = 1; i <= 30; i++) {
+        char *next =
+            xasprintf("%s    - {name: V%d, value: '$(V%d)$(V%d)'}\n", yb.s, i, i - 1, i - 1);
+        free(yb.s);
+        yb.s = next;
+    }
+    _cleanup_manifest_ struct kpod_manifest *bm = parse(yb.s, NULL);
+    free(yb.s);
+    char **benv = NULL;
+    struct kpod_err *berr = NULL;
+    ok(bm &&
+           kpod_manifest_container_env(bm, &bm->pods[0], &bm->pods[0].containers[0], NULL, &benv,
+                                       &berr) < 0 &&
+           berr && strstr(berr->msg, "env 'V15' expands to more than 1048576 bytes"),
+       "expansion bomb stopped: %s", berr ? berr->msg : "");
+    kpod_err_free(&berr);
+    kpod_strv_free(benv);
+    /* more variables than a container may have */
+    size_t nkeys = KPOD_MANIFEST_MAX_ENV + 1;
+    char *big = xmalloc(nkeys * 24 + 512);
+    char *bp = big + sprintf(big, POD_HEAD "  containers:\n  - name: a\n    image: x\n"
+                                           "    envFrom: [{configMapRef: {name: cm}}]\n"
+                                           "---\napiVersion: v1\nkind: ConfigMap\n"
+                                           "metadata: {name: cm}\ndata:\n");
+    for (size_t i = 0; i < nkeys; i++)
+        bp += sprintf(bp, "  K%zu: v\n", i);
+    _cleanup_manifest_ struct kpod_manifest *em = parse(big, NULL);
+    free(big);
+    benv = NULL;
+    ok(em &&
+           kpod_manifest_container_env(em, &em->pods[0], &em->pods[0].containers[0], NULL, &benv,
+                                       &berr) < 0 &&
+           berr && strstr(berr->msg, "more than 10000 environment variables"),
+       "environment size limit: %s", berr ? berr->msg : "");
+    kpod_err_free(&berr);
+    kpod_strv_free(benv);
     expect_err(POD_HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
                         "    - name: X\n      valueFrom:\n"
                         "        configMapKeyRef: {name: nope, key: k}\n",
