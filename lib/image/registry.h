@@ -11,6 +11,9 @@ struct registry {
     char *scheme; /* "https" or "http", set by registry_ping */
     bool tls_verify;
     char *cert_dir;
+    char *ca_pem; /* the *.crt of cert_dir, concatenated; NULL: the system's CAs */
+    size_t ca_len;
+    char *client_cert, *client_key; /* *.cert and *.key of cert_dir */
     char *user, *pass;
     char *auth;      /* "Authorization: ..." header once authenticated */
     char *challenge; /* WWW-Authenticate from the ping */

@@ -87,21 +87,21 @@ save_oci(struct writer *w, const struct store *s, json_t *imgs, char *const *nam
     _cleanup_json_ json_t *index = json_pack("{s:i, s:[]}", "schemaVersion", 2, "manifests");
     size_t i;
     json_t *img;
-    json_array_foreach (imgs, i, img) {
+    json_array_foreach(imgs, i, img)
+    {
         json_t *blobs = json_object_get(img, "blobs");
         size_t k;
         json_t *b;
-        json_array_foreach (blobs, k, b)
-            if (add_blob(w, s, json_string_value(b), err) < 0)
-                return -1;
+        json_array_foreach(blobs, k,
+                           b) if (add_blob(w, s, json_string_value(b), err) < 0) return -1;
         const char *md = kpod_json_str(img, "digest");
         _cleanup_free_ char *mp = store_blob_path(s, md);
         struct stat st;
         if (stat(mp, &st) < 0)
             return kpod_err_sys(err, "stat manifest '%s'", md);
-        json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType",
-                                 kpod_json_str(img, "manifestMediaType"), "digest", md, "size",
-                                 (json_int_t)st.st_size);
+        json_t *desc =
+            json_pack("{s:s, s:s, s:I}", "mediaType", kpod_json_str(img, "manifestMediaType"),
+                      "digest", md, "size", (json_int_t)st.st_size);
         const char *name = kpod_json_str(img, "savedName");
         if (name != NULL)
             json_object_set_new(desc, "annotations",
@@ -119,7 +119,8 @@ save_docker(struct writer *w, const struct store *s, json_t *imgs, struct kpod_e
     _cleanup_json_ json_t *list = json_array();
     size_t i;
     json_t *img;
-    json_array_foreach (imgs, i, img) {
+    json_array_foreach(imgs, i, img)
+    {
         const char *id = kpod_json_str(img, "id");
         _cleanup_free_ char *cfg_digest = xasprintf("sha256:%s", id);
         _cleanup_free_ char *cfg_src = store_blob_path(s, cfg_digest);
@@ -170,9 +171,8 @@ collect(const char *root, char *const *names, struct kpod_err **err)
         _cleanup_free_ char *full = r ? kpod_image_ref_string(r) : NULL;
         size_t k;
         json_t *n;
-        json_array_foreach (inames, k, n)
-            if (full != NULL && strcmp(json_string_value(n), full) == 0)
-                saved = json_string_value(n);
+        json_array_foreach(inames, k, n) if (full != NULL && strcmp(json_string_value(n), full) ==
+                                                                 0) saved = json_string_value(n);
         if (saved == NULL && json_array_size(inames) > 0 &&
             !kpod_str_has_prefix(kpod_json_str(copy, "id"), names[i]))
             saved = json_string_value(json_array_get(inames, 0));
@@ -190,8 +190,9 @@ kpod_image_save(const char *root, char *const *names, const char *dest, const ch
     const char *fmt = format ? format : "oci-archive";
     if (strcmp(fmt, "oci-archive") != 0 && strcmp(fmt, "oci-dir") != 0 &&
         strcmp(fmt, "docker-archive") != 0)
-        return kpod_err_usage(err, "unknown format '%s': want oci-archive, oci-dir or "
-                                   "docker-archive",
+        return kpod_err_usage(err,
+                              "unknown format '%s': want oci-archive, oci-dir or "
+                              "docker-archive",
                               fmt);
     _cleanup_json_ json_t *imgs = collect(root, names, err);
     if (imgs == NULL)
