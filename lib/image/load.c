@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +88,80 @@ import_blob(const struct store *s, const char *digest, blob_open_fn open_blob, v
     return copy_blob(s, fd, digest, err);
 }
 
+struct import_job {
+    const struct store *s;
+    const char *digest, *chain, *parent, *diff_id;
+    blob_open_fn open_blob;
+    void *data;
+    pthread_t tid;
+    bool started;
+    int rc;
+    struct kpod_err *err;
+};
+
+static void *
+import_layer(void *arg)
+{
+    struct import_job *j = arg;
+    j->rc = import_blob(j->s, j->digest, j->open_blob, j->data, &j->err);
+    if (j->rc < 0)
+        return NULL;
+    _cleanup_free_ char *bp = store_blob_path(j->s, j->digest);
+    _cleanup_close_ int fd = open(bp, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        j->rc = kpod_err_sys(&j->err, "open blob '%s'", j->digest);
+        return NULL;
+    }
+    j->rc = store_unpack_layer(j->s, fd, j->chain, j->parent, j->diff_id, j->digest, &j->err);
+    return NULL;
+}
+
+/* Imports and unpacks the missing layers, a thread each (4 at a time): layers unpack into
+ * their own directories, so they do not wait for each other. */
+static int
+import_layers(const struct store *s, json_t *layers, json_t *diffs, char **chain,
+              blob_open_fn open_blob, void *data, struct kpod_err **err)
+{
+    size_t n = json_array_size(layers);
+    struct import_job *jobs = xcalloc(n + 1, sizeof(*jobs));
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *d = kpod_json_str(json_array_get(layers, i), "digest");
+        jobs[i] = (struct import_job){.s = s,
+                                      .digest = d,
+                                      .chain = chain[i],
+                                      .parent = i ? chain[i - 1] : NULL,
+                                      .diff_id = json_string_value(json_array_get(diffs, i)),
+                                      .open_blob = open_blob,
+                                      .data = data};
+        if (store_has_layer(s, chain[i])) {
+            if (import_blob(s, d, open_blob, data, err) < 0) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        if (i >= 4 && jobs[i - 4].started)
+            pthread_join(jobs[i - 4].tid, NULL), jobs[i - 4].started = false;
+        if (pthread_create(&jobs[i].tid, NULL, import_layer, &jobs[i]) != 0) {
+            import_layer(&jobs[i]);
+            continue;
+        }
+        jobs[i].started = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (jobs[i].started)
+            pthread_join(jobs[i].tid, NULL);
+        if (jobs[i].rc < 0 && rc == 0) {
+            kpod_err_move(err, &jobs[i].err);
+            rc = -1;
+        }
+        kpod_err_free(&jobs[i].err);
+    }
+    free(jobs);
+    return rc;
+}
+
 static json_t *
 load_blob_json(const struct store *s, const char *digest, size_t max, const char *what,
                struct kpod_err **err)
@@ -129,22 +204,10 @@ store_import(const struct store *s, const char *manifest_digest, blob_open_fn op
     if (json_array_size(layers) != kpod_strv_len(chain))
         return kpod_err_input(err, "image has %zu layers but its config lists %zu diff ids",
                               json_array_size(layers), kpod_strv_len(chain));
+    if (import_layers(s, layers, diffs, chain, open_blob, data, err) < 0)
+        return -1;
     uint64_t size = 0;
     for (size_t i = 0; chain[i] != NULL; i++) {
-        const char *d = kpod_json_str(json_array_get(layers, i), "digest");
-        if (!store_has_layer(s, chain[i])) {
-            if (import_blob(s, d, open_blob, data, err) < 0)
-                return -1;
-            _cleanup_free_ char *bp = store_blob_path(s, d);
-            _cleanup_close_ int fd = open(bp, O_RDONLY | O_CLOEXEC);
-            if (fd < 0)
-                return kpod_err_sys(err, "open blob '%s'", d);
-            if (store_unpack_layer(s, fd, chain[i], i ? chain[i - 1] : NULL,
-                                   json_string_value(json_array_get(diffs, i)), d, err) < 0)
-                return -1;
-        } else if (import_blob(s, d, open_blob, data, err) < 0) {
-            return -1;
-        }
         _cleanup_free_ char *ld = store_layer_dir(s, chain[i]);
         _cleanup_free_ char *lp = xasprintf("%s/layer.json", ld);
         _cleanup_err_ struct kpod_err *e = NULL;
