@@ -423,7 +423,6 @@ pull_from(struct pull *p, const struct kpod_registry_conf *conf, const struct kp
     for (size_t i = 0; e != NULL && e->mirrors && e->mirrors[i]; i++)
         kpod_strv_push(&hosts, e->mirrors[i]);
     /* A location rewrites the prefix: "prefix/rest" -> "location/rest". */
-    _cleanup_free_ char *rest = NULL;
     const char *host = ref->registry;
     if (e != NULL && strcmp(e->location, e->prefix) != 0)
         host = e->location;

@@ -31,8 +31,6 @@
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 
-KPOD_DEFINE_CLEANUP(struct archive, archive_read_free)
-
 struct dirtime {
     char *path;
     struct timespec ts[2];

@@ -307,3 +307,18 @@ EOP
     run_kpod image prune -a
     assert_store_empty
 }
+
+@test "image ls is images; completion offers image names" {
+    run_kpod pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    local id=$output
+    run_kpod image ls --noheading --format '{{.Repository}} {{.ID}}'
+    assert "$output" == "$KPOD_TEST_REGISTRY/busybox ${id:0:12}" "image ls with a template"
+    run_kpod image list -q
+    assert "$output" == "${id:0:12}" "alias list"
+    run_kpod __complete images "$KPOD_TEST_REGISTRY/b"
+    assert "$output" == "$KPOD_TEST_REGISTRY/busybox:latest" "name completion"
+    run_kpod __complete images "${id:0:4}"
+    assert "$output" == "${id:0:12}" "id completion"
+    run_kpod 125 images --format '{{.Nope}}'
+    assert "$output" =~ "no field '.Nope'" "bad template field"
+}
