@@ -322,3 +322,17 @@ EOP
     run_kpod 125 images --format '{{.Nope}}'
     assert "$output" =~ "no field '.Nope'" "bad template field"
 }
+
+@test "rmi refuses an image a container holds (exit 2) unless --force" {
+    run_kpod pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    local id=$output
+    # The runtime marks images in use with kpod_image_hold(): holds/<id>/<container>.
+    mkdir -p "$KPOD_ROOT/image/holds/$id"
+    touch "$KPOD_ROOT/image/holds/$id/ctr1"
+    run_kpod 2 rmi busybox
+    assert "$output" =~ "image 'busybox' is in use by a container" "in use"
+    run_kpod image prune -a
+    assert "$output" == "" "prune keeps held images"
+    run_kpod rmi -f busybox
+    assert "$output" =~ "Deleted: $id" "forced"
+}
