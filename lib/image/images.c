@@ -184,18 +184,20 @@ gc(const struct store *s, struct kpod_err **err)
     _cleanup_json_ json_t *idx = store_index_read(s, err);
     if (idx == NULL)
         return -1;
-    _cleanup_json_ json_t *layers = json_object(), *blobs = json_object();
+    _cleanup_json_ json_t *layers = json_object(), *blobs = json_object(), *ids = json_object();
     size_t i, k;
     json_t *img, *v;
     json_array_foreach(json_object_get(idx, "images"), i, img)
     {
+        json_object_set(ids, kpod_json_str(img, "id"), json_true());
         json_array_foreach(json_object_get(img, "layers"), k, v)
             json_object_set(layers, json_string_value(v), json_true());
         json_array_foreach(json_object_get(img, "blobs"), k, v)
             json_object_set(blobs, json_string_value(v) + 7, json_true());
     }
-    const char *dirs[] = {s->layers, s->blobs, s->tmp};
-    json_t *keep[] = {layers, blobs, NULL};
+    _cleanup_free_ char *holds = xasprintf("%s/holds", s->dir);
+    const char *dirs[] = {s->layers, s->blobs, s->tmp, holds};
+    json_t *keep[] = {layers, blobs, NULL, ids};
     for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
         _cleanup_closedir_ DIR *dir = opendir(dirs[d]);
         if (dir == NULL)

@@ -76,19 +76,18 @@ make_layout(const char *layout)
                           "WorkingDir", "/", "rootfs", "type", "layers", "diff_ids", d1, d2);
     char *cs = kpod_json_dumps(c, false);
     put_blob(layout, cs, strlen(cs), cfg);
-    json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}, {s:s, s:s, s:I}]}",
-                          "schemaVersion", 2, "mediaType",
-                          "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
-                          "application/vnd.oci.image.config.v1+json", "digest", cfg, "size",
-                          (json_int_t)strlen(cs), "layers", "mediaType",
-                          "application/vnd.oci.image.layer.v1.tar+gzip", "digest", l1, "size",
-                          (json_int_t)n1, "mediaType", "application/vnd.oci.image.layer.v1.tar+gzip",
-                          "digest", l2, "size", (json_int_t)n2);
+    json_t *m = json_pack(
+        "{s:i, s:s, s:{s:s, s:s, s:I}, s:[{s:s, s:s, s:I}, {s:s, s:s, s:I}]}", "schemaVersion", 2,
+        "mediaType", "application/vnd.oci.image.manifest.v1+json", "config", "mediaType",
+        "application/vnd.oci.image.config.v1+json", "digest", cfg, "size", (json_int_t)strlen(cs),
+        "layers", "mediaType", "application/vnd.oci.image.layer.v1.tar+gzip", "digest", l1, "size",
+        (json_int_t)n1, "mediaType", "application/vnd.oci.image.layer.v1.tar+gzip", "digest", l2,
+        "size", (json_int_t)n2);
     char *ms = kpod_json_dumps(m, false);
     put_blob(layout, ms, strlen(ms), man);
-    json_t *idx = json_pack("{s:i, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2,
-                            "manifests", "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                            "digest", man, "size", (json_int_t)strlen(ms), "annotations",
+    json_t *idx = json_pack("{s:i, s:[{s:s, s:s, s:I, s:{s:s}}]}", "schemaVersion", 2, "manifests",
+                            "mediaType", "application/vnd.oci.image.manifest.v1+json", "digest",
+                            man, "size", (json_int_t)strlen(ms), "annotations",
                             "org.opencontainers.image.ref.name", "example.com/app:v1");
     snprintf(p, sizeof(p), "%s/index.json", layout);
     kpod_json_save_file(p, idx, false, 0644, &err);
