@@ -110,6 +110,21 @@ struct kpod_pull_opts {
 int kpod_image_pull(const char *root, const char *ref, const struct kpod_pull_opts *opts,
                     char **ret_id, struct kpod_err **err);
 
+enum kpod_pull_policy {
+    KPOD_PULL_POLICY_DEFAULT =
+        0, /* Kubernetes: Always for ":latest" or no tag, else IfNotPresent */
+    KPOD_PULL_POLICY_ALWAYS,
+    KPOD_PULL_POLICY_IF_NOT_PRESENT,
+    KPOD_PULL_POLICY_NEVER,
+};
+
+/* Parses "Always", "IfNotPresent", "Never" (Kubernetes imagePullPolicy); -1 if unknown. */
+int kpod_pull_policy_parse(const char *s, enum kpod_pull_policy *ret);
+/* What `play` needs: the image id of ref under policy, pulling when the policy says so
+ * (Never: kind NOTFOUND when missing). */
+int kpod_image_ensure(const char *root, const char *ref, enum kpod_pull_policy policy,
+                      const struct kpod_pull_opts *opts, char **ret_id, struct kpod_err **err);
+
 /* ---- the store --------------------------------------------------------------------------- */
 
 /* Finds an image by full or short name, "name@digest", id or unique id prefix (>= 3 hex).

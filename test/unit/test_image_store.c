@@ -128,6 +128,24 @@ main(void)
     is_str(kpod_json_str(json_object_get(cfg, "config"), "WorkingDir"), "/", "config");
     json_decref(cfg);
 
+    char *eid = NULL;
+    struct kpod_pull_opts po = {0};
+    ok(kpod_image_ensure(root, "example.com/app:v1", KPOD_PULL_POLICY_DEFAULT, &po, &eid, &err) ==
+               0 &&
+           eid && strcmp(eid, id) == 0,
+       "ensure: a tag other than latest is IfNotPresent: %s", err ? err->msg : "");
+    free(eid);
+    eid = NULL;
+    ok(kpod_image_ensure(root, "example.com/missing:v1", KPOD_PULL_POLICY_NEVER, &po, &eid, &err) <
+               0 &&
+           err->kind == KPOD_ERR_NOTFOUND && strstr(err->msg, "Never"),
+       "ensure: Never and missing: %s", err ? err->msg : "");
+    kpod_err_free(&err);
+    enum kpod_pull_policy pol;
+    ok(kpod_pull_policy_parse("IfNotPresent", &pol) == 0 &&
+           pol == KPOD_PULL_POLICY_IF_NOT_PRESENT && kpod_pull_policy_parse("sometimes", &pol) < 0,
+       "policy names");
+
     char **lowers = NULL;
     ok(kpod_image_rootfs_layers(root, "example.com/app:v1", &lowers, &err) == 0, "lowerdirs");
     is_int(kpod_strv_len(lowers), 2, "two lower dirs");
