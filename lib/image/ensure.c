@@ -48,8 +48,7 @@ kpod_image_ensure(const char *root, const char *ref, enum kpod_pull_policy polic
             return -1;
         }
         if (policy == KPOD_PULL_POLICY_NEVER)
-            return kpod_err_notfound(err,
-                                     "image '%s' not known and imagePullPolicy is Never", ref);
+            return kpod_err_notfound(err, "image '%s' not known and imagePullPolicy is Never", ref);
     }
     return kpod_image_pull(root, ref, opts, ret_id, err);
 }

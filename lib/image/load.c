@@ -112,7 +112,7 @@ import_layer(void *arg)
         j->rc = kpod_err_sys(&j->err, "open blob '%s'", j->digest);
         return NULL;
     }
-    j->rc = store_unpack_layer(j->s, fd, j->chain, j->parent, j->diff_id, j->digest, &j->err);
+    j->rc = store_unpack_layer(j->s, fd, NULL, j->chain, j->parent, j->diff_id, j->digest, &j->err);
     return NULL;
 }
 
