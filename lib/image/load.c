@@ -22,19 +22,17 @@ struct src_dir {
     json_t *files;
 };
 
+static int open_in_dir(const char *dir, const char *rel, struct kpod_err **err);
+
 static int
 open_src_blob(void *data, const char *digest, int *ret_fd, struct kpod_err **err)
 {
     struct src_dir *s = data;
-    _cleanup_free_ char *p = NULL;
     const char *rel = s->files ? kpod_json_str(s->files, digest) : NULL;
-    if (rel != NULL)
-        p = xasprintf("%s/%s", s->dir, rel);
-    else
-        p = xasprintf("%s/blobs/sha256/%s", s->dir, digest + 7);
-    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_free_ char *p = rel ? xstrdup(rel) : xasprintf("blobs/sha256/%s", digest + 7);
+    int fd = open_in_dir(s->dir, p, err);
     if (fd < 0)
-        return kpod_err_sys(err, "open blob '%s'", digest);
+        return kpod_err_prefix(err, "blob '%s'", digest);
     *ret_fd = fd;
     return 0;
 }
@@ -293,6 +291,75 @@ load_oci_dir(const struct store *s, const char *dir, const char *tag, const char
     return 0;
 }
 
+/* Opens rel inside dir: symlinks and ".." resolve within dir (RESOLVE_IN_ROOT). */
+static int
+open_in_dir(const char *dir, const char *rel, struct kpod_err **err)
+{
+    _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return kpod_err_sys(err, "open '%s'", dir);
+    return kpod_fs_openat_in_root(dfd, rel, O_RDONLY, 0, err);
+}
+
+/* Digest and size of the file rel inside dir. */
+static int
+digest_in_dir(const char *dir, const char *rel, char out[KPOD_DIGEST_STR_LEN], int64_t *ret_size,
+              struct kpod_err **err)
+{
+    _cleanup_close_ int fd = open_in_dir(dir, rel, err);
+    if (fd < 0)
+        return -1;
+    struct kpod_sha256 *h = kpod_sha256_new();
+    char buf[65536];
+    ssize_t n;
+    int64_t size = 0;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        kpod_sha256_update(h, buf, (size_t)n);
+        size += n;
+    }
+    kpod_sha256_final(h, out);
+    kpod_sha256_free(h);
+    if (n < 0)
+        return kpod_err_sys(err, "read '%s'", rel);
+    *ret_size = size;
+    return 0;
+}
+
+/* An OCI manifest for one entry of a docker archive's manifest.json; files maps the digests
+ * to the archive's file names. */
+static json_t *
+docker_manifest(const char *dir, json_t *e, json_t *files, struct kpod_err **err)
+{
+    const char *cfg_file = kpod_json_str(e, "Config");
+    json_t *lfiles = json_object_get(e, "Layers");
+    if (cfg_file == NULL || !json_is_array(lfiles))
+        return kpod_err_input(err, "bad entry in manifest.json"), NULL;
+    char cd[KPOD_DIGEST_STR_LEN];
+    int64_t size = 0;
+    if (digest_in_dir(dir, cfg_file, cd, &size, err) < 0)
+        return NULL;
+    json_object_set_new(files, cd, json_string(cfg_file));
+    _cleanup_json_ json_t *m = json_pack(
+        "{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType", MEDIA_OCI_MANIFEST,
+        "config", "mediaType", MEDIA_OCI_CONFIG, "digest", cd, "size", (json_int_t)size, "layers");
+    size_t k;
+    json_t *lf;
+    json_array_foreach(lfiles, k, lf)
+    {
+        const char *f = json_string_value(lf);
+        char ld[KPOD_DIGEST_STR_LEN];
+        if (f == NULL)
+            return kpod_err_input(err, "bad layer in manifest.json"), NULL;
+        if (digest_in_dir(dir, f, ld, &size, err) < 0)
+            return NULL;
+        json_object_set_new(files, ld, json_string(f));
+        json_array_append_new(json_object_get(m, "layers"),
+                              json_pack("{s:s, s:s, s:I}", "mediaType", MEDIA_OCI_LAYER, "digest",
+                                        ld, "size", (json_int_t)size));
+    }
+    return json_incref(m);
+}
+
 static int
 load_docker_dir(const struct store *s, const char *dir, const char *src_path, char ***ret_names,
                 struct kpod_err **err)
@@ -307,44 +374,10 @@ load_docker_dir(const struct store *s, const char *dir, const char *src_path, ch
     {
         _cleanup_json_ json_t *files = json_object();
         struct src_dir sd = {.dir = dir, .files = files};
-        const char *cfg_file = kpod_json_str(e, "Config");
-        json_t *lfiles = json_object_get(e, "Layers");
-        if (cfg_file == NULL || strstr(cfg_file, "..") || !json_is_array(lfiles))
-            return kpod_err_input(err, "docker archive '%s': manifest.json[%zu]: bad entry",
-                                  src_path, i);
-        _cleanup_free_ char *cp = xasprintf("%s/%s", dir, cfg_file);
-        char cd[KPOD_DIGEST_STR_LEN];
-        if (kpod_sha256_file(cp, cd, err) < 0)
-            return -1;
-        json_object_set_new(files, cd, json_string(cfg_file));
-        struct stat st;
-        stat(cp, &st);
-        json_t *m =
-            json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:[]}", "schemaVersion", 2, "mediaType",
-                      MEDIA_OCI_MANIFEST, "config", "mediaType", MEDIA_OCI_CONFIG, "digest", cd,
-                      "size", (json_int_t)st.st_size, "layers");
-        size_t k;
-        json_t *lf;
-        json_array_foreach(lfiles, k, lf)
-        {
-            const char *f = json_string_value(lf);
-            if (f == NULL || strstr(f, "..")) {
-                json_decref(m);
-                return kpod_err_input(err, "docker archive '%s': bad layer path", src_path);
-            }
-            _cleanup_free_ char *lp = xasprintf("%s/%s", dir, f);
-            char ld[KPOD_DIGEST_STR_LEN];
-            if (kpod_sha256_file(lp, ld, err) < 0 || stat(lp, &st) < 0) {
-                json_decref(m);
-                return -1;
-            }
-            json_object_set_new(files, ld, json_string(f));
-            json_array_append_new(json_object_get(m, "layers"),
-                                  json_pack("{s:s, s:s, s:I}", "mediaType", MEDIA_OCI_LAYER,
-                                            "digest", ld, "size", (json_int_t)st.st_size));
-        }
+        _cleanup_json_ json_t *m = docker_manifest(dir, e, files, err);
+        if (m == NULL)
+            return kpod_err_prefix(err, "docker archive '%s': manifest.json[%zu]", src_path, i);
         _cleanup_free_ char *mtext = kpod_json_dumps(m, false);
-        json_decref(m);
         char md[KPOD_DIGEST_STR_LEN];
         kpod_sha256_buf(mtext, strlen(mtext), md);
         if (store_put_blob(s, md, mtext, strlen(mtext), err) < 0)

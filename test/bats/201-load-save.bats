@@ -85,3 +85,20 @@ load helpers
     run_kpod 125 save --format zip -o "$BATS_TEST_TMPDIR/x.zip" nosuchimage
     assert "$output" =~ "unknown format 'zip'" "bad format"
 }
+
+@test "a docker archive whose files are symlinks out of it reads nothing outside" {
+    local d=$BATS_TEST_TMPDIR/evil
+    mkdir -p "$d"
+    echo '{"rootfs": {"type": "layers", "diff_ids": []}}' >"$d/config.json"
+    ln -s /etc/shadow "$d/layer.tar"
+    echo '[{"Config": "config.json", "RepoTags": ["evil:latest"], "Layers": ["layer.tar"]}]' \
+        >"$d/manifest.json"
+    tar -C "$d" -cf "$BATS_TEST_TMPDIR/evil.tar" .
+    run_kpod 125 load -i "docker-archive:$BATS_TEST_TMPDIR/evil.tar"
+    assert "$output" =~ "layer.tar.*No such file or directory" "the symlink resolves inside"
+    local shadow
+    shadow=$(sha256sum /etc/shadow | cut -d' ' -f1)
+    [ ! -e "$KPOD_ROOT/image/blobs/sha256/$shadow" ] || die "/etc/shadow copied into the store"
+    run_kpod images -q
+    assert "$output" == "" "nothing loaded"
+}
