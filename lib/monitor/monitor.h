@@ -82,3 +82,67 @@ int kpod_logs_follow(const char *path, long long offset, const struct kpod_logs_
                      struct kpod_err **err);
 /* The default sink: stdout lines to stdout, stderr lines to stderr, with -t and the prefix. */
 int kpod_logs_print(void *opts, const struct kpod_log_line *line);
+
+/* ---- The monitor process (console watcher, reaper, restart policy) ---- */
+
+/* What the monitor watches: written by the sandbox to <pod dir>/monitor.json before the
+ * monitor starts, read once by it. Containers in manifest order; init ones first. */
+struct kpod_monitor_ctr {
+    char *name;
+    char *id;
+    char *bundle;    /* holds config.json */
+    char *state_dir; /* exec fifo, status.json */
+    char *cgroup;    /* relative cgroup path */
+    char *log_path;
+    bool init;
+    bool stdin_open; /* keep stdin open (stdin: true), else /dev/null */
+};
+
+struct kpod_monitor_config {
+    char *pod_id;
+    char *pod_name;
+    char *pod_dir;
+    char *restart_policy;  /* Always, OnFailure, Never */
+    int64_t backoff_ms;    /* first restart delay, doubled up to 300 s (k8s: 10 s) */
+    uint64_t log_max_size; /* 0: no rotation */
+    unsigned log_max_files;
+    struct kpod_monitor_ctr *ctrs;
+    size_t nctrs;
+};
+
+void kpod_monitor_config_free(struct kpod_monitor_config *c);
+json_t *kpod_monitor_config_to_json(const struct kpod_monitor_config *c);
+struct kpod_monitor_config *kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err);
+
+/* A container's runtime status, written by the monitor only (<state_dir>/status.json). */
+struct kpod_ctr_status {
+    char state[16]; /* "created", "running", "exited", "waiting" (restart backoff) */
+    pid_t pid;
+    unsigned long long starttime;
+    int exit_code; /* -1 unknown */
+    bool oom_killed;
+    int restart_count;
+    int64_t started_ns, finished_ns;
+    char *error; /* why it could not start, or NULL */
+};
+int kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct kpod_err **err);
+int kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s,
+                         struct kpod_err **err);
+void kpod_ctr_status_fini(struct kpod_ctr_status *s);
+
+/* Runs the monitor of a pod in this process (the hidden `kpod __monitor` does this after
+ * daemonizing). ready_fd, when >= 0, gets one byte once the control socket listens. Returns
+ * the process exit code. */
+int kpod_monitor_run(const char *pod_dir, int ready_fd);
+
+/* Starts the monitor of a pod as a daemon (double fork, setsid, child subreaper) by
+ * re-executing self; waits until it listens. Returns its pid and start time. */
+int kpod_monitor_spawn(const char *self, const char *pod_dir, const char *log_level, pid_t *ret_pid,
+                       unsigned long long *ret_start, struct kpod_err **err);
+
+/* Sends one request to a pod's monitor and waits for its reply (timeout_ms < 0: forever).
+ * Requests: {"op":"start"} (runs init containers, then creates and starts app containers),
+ * {"op":"stop","timeout":S} (stop signal, grace, SIGKILL; the monitor then exits),
+ * {"op":"status"}. Replies: {"ok":true,...} or {"ok":false,"error":"...","exit":N}. */
+json_t *kpod_monitor_call(const char *pod_dir, const json_t *req, int timeout_ms,
+                          struct kpod_err **err);
