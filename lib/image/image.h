@@ -182,6 +182,12 @@ void kpod_image_rootfs_free(struct kpod_image_rootfs *r);
 int kpod_image_rootfs_prepare(const char *root, const char *name, const char *container_dir,
                               struct kpod_image_rootfs *ret, struct kpod_err **err);
 
+/* Reads a file of the image (e.g. "/etc/passwd" for the spec builder) through its layers, top
+ * first, honouring whiteouts and opaque directories, without mounting anything. Symlinks on
+ * the way are not followed (an error). Not there: kind NOTFOUND. */
+int kpod_image_read_file(const char *root, const char *name, const char *path, size_t max,
+                         char **ret_buf, size_t *ret_len, struct kpod_err **err);
+
 /* ---- load, save, unpack ------------------------------------------------------------------ */
 
 /* Imports "oci:DIR[:tag]", "oci-archive:FILE[:tag]", "docker-archive:FILE" or a plain FILE

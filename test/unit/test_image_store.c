@@ -55,6 +55,44 @@ make_layer(char **ret, const char *path, const char *content, char diff[KPOD_DIG
     return 0;
 }
 
+/* etc/two plus a whiteout of etc/one. */
+static size_t
+make_layer2(char **ret, char diff[KPOD_DIGEST_STR_LEN])
+{
+    for (int gz = 0; gz < 2; gz++) {
+        size_t cap = 1 << 16, used = 0;
+        char *buf = xmalloc(cap);
+        struct archive *a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        if (gz)
+            archive_write_add_filter_gzip(a);
+        archive_write_set_bytes_in_last_block(a, 1);
+        archive_write_open_memory(a, buf, cap, &used);
+        const char *paths[] = {"etc/two", "etc/.wh.one"};
+        const char *data[] = {"2\n", ""};
+        for (int i = 0; i < 2; i++) {
+            struct archive_entry *e = archive_entry_new();
+            archive_entry_set_pathname(e, paths[i]);
+            archive_entry_set_filetype(e, AE_IFREG);
+            archive_entry_set_perm(e, 0644);
+            archive_entry_set_size(e, (la_int64_t)strlen(data[i]));
+            archive_write_header(a, e);
+            archive_write_data(a, data[i], strlen(data[i]));
+            archive_entry_free(e);
+        }
+        archive_write_close(a);
+        archive_write_free(a);
+        if (!gz) {
+            kpod_sha256_buf(buf, used, diff);
+            free(buf);
+            continue;
+        }
+        *ret = buf;
+        return used;
+    }
+    return 0;
+}
+
 static void
 make_layout(const char *layout)
 {
@@ -66,7 +104,8 @@ make_layout(const char *layout)
         l2[KPOD_DIGEST_STR_LEN], cfg[KPOD_DIGEST_STR_LEN], man[KPOD_DIGEST_STR_LEN];
     char *b1 = NULL, *b2 = NULL;
     size_t n1 = make_layer(&b1, "etc/one", "1\n", d1);
-    size_t n2 = make_layer(&b2, "etc/two", "2\n", d2);
+    /* As root, the second layer deletes etc/one (whiteouts need mknod). */
+    size_t n2 = geteuid() == 0 ? make_layer2(&b2, d2) : make_layer(&b2, "etc/two", "2\n", d2);
     put_blob(layout, b1, n1, l1);
     put_blob(layout, b2, n2, l2);
     free(b1);
@@ -145,6 +184,25 @@ main(void)
     ok(kpod_pull_policy_parse("IfNotPresent", &pol) == 0 &&
            pol == KPOD_PULL_POLICY_IF_NOT_PRESENT && kpod_pull_policy_parse("sometimes", &pol) < 0,
        "policy names");
+
+    char *buf = NULL;
+    size_t blen = 0;
+    ok(kpod_image_read_file(root, id, "/etc/two", 4096, &buf, &blen, &err) == 0 && buf &&
+           strcmp(buf, "2\n") == 0,
+       "read_file through the layers: %s", err ? err->msg : "");
+    free(buf);
+    buf = NULL;
+    if (geteuid() == 0) {
+        ok(kpod_image_read_file(root, id, "etc/one", 4096, &buf, &blen, &err) < 0 &&
+               err->kind == KPOD_ERR_NOTFOUND,
+           "read_file: a whited-out file is not there: %s", err ? err->msg : "");
+        kpod_err_free(&err);
+    } else {
+        tap_skip(1, "whiteouts need root");
+    }
+    ok(kpod_image_read_file(root, id, "/etc/../etc/two", 4096, &buf, &blen, &err) < 0,
+       "read_file refuses '..'");
+    kpod_err_free(&err);
 
     char **lowers = NULL;
     ok(kpod_image_rootfs_layers(root, "example.com/app:v1", &lowers, &err) == 0, "lowerdirs");
