@@ -321,6 +321,11 @@ EOP
     assert "$output" == "${id:0:12}" "id completion"
     run_kpod 125 images --format '{{.Nope}}'
     assert "$output" =~ "no field '.Nope'" "bad template field"
+    run_kpod image tag busybox again:1
+    run_kpod image rm localhost/again:1
+    assert "$output" == "Untagged: localhost/again:1" "image rm"
+    run_kpod image pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    assert "$output" == "$id" "image pull"
 }
 
 @test "rmi refuses an image a container holds (exit 2) unless --force" {
