@@ -454,22 +454,22 @@ pull_from(struct pull *p, const struct kpod_registry_conf *conf, const struct kp
     if (e != NULL && e->blocked)
         return kpod_err_input(err, "registry '%s' is blocked in registries.conf", ref->registry);
     bool tls = p->o->tls_verify >= 0 ? p->o->tls_verify != 0 : !(e != NULL && e->insecure);
+    /* Endpoints: the mirrors, then the location; each replaces the matched prefix of the
+     * name ("prefix/rest" -> "location/rest"). */
+    const char *rest = e != NULL ? name + strlen(e->prefix) : "";
     _cleanup_strv_ char **hosts = NULL;
     for (size_t i = 0; e != NULL && e->mirrors && e->mirrors[i]; i++)
-        kpod_strv_push(&hosts, e->mirrors[i]);
-    /* A location rewrites the prefix: "prefix/rest" -> "location/rest". */
-    const char *host = ref->registry;
-    if (e != NULL && strcmp(e->location, e->prefix) != 0)
-        host = e->location;
-    kpod_strv_push(&hosts, host);
+        kpod_strv_push_take(&hosts, xasprintf("%s%s", e->mirrors[i], rest));
+    kpod_strv_push_take(&hosts, e != NULL ? xasprintf("%s%s", e->location, rest) : xstrdup(name));
     _cleanup_err_ struct kpod_err *first = NULL;
     for (size_t i = 0; hosts[i] != NULL; i++) {
         _cleanup_free_ char *h = xstrdup(hosts[i]);
         char *slash = strchr(h, '/');
-        _cleanup_free_ char *repo =
-            slash ? xasprintf("%s/%s", slash + 1, ref->repo) : xstrdup(ref->repo);
-        if (slash)
-            *slash = '\0';
+        if (slash == NULL || slash[1] == '\0')
+            return kpod_err_input(err, "registries.conf rewrites '%s' to '%s': no repository", name,
+                                  hosts[i]);
+        *slash = '\0';
+        const char *repo = slash + 1;
         pull_reset(p);
         p->reg = registry_new(ref->registry, h, repo, tls, p->o->cert_dir);
         p->reg->retries = p->o->retries;

@@ -341,3 +341,30 @@ EOP
     run_kpod rmi -f busybox
     assert "$output" =~ "Deleted: $id" "forced"
 }
+
+@test "registries.conf: a mirror is tried first; a location rewrites the name's prefix" {
+    local conf=$BATS_TEST_TMPDIR/registries.conf
+    cat >"$conf" <<EOC
+[[registry]]
+prefix = "mirrored.invalid"
+location = "mirrored.invalid"
+insecure = true
+[[registry.mirror]]
+location = "$KPOD_TEST_REGISTRY"
+
+[[registry]]
+prefix = "alias.invalid/tools/box"
+location = "$KPOD_TEST_REGISTRY/busybox"
+insecure = true
+EOC
+    export CONTAINERS_REGISTRIES_CONF=$conf
+    run_kpod pull -q --retry 0 mirrored.invalid/multilayer
+    local ml=$output
+    run_kpod pull -q --retry 0 alias.invalid/tools/box
+    run_kpod images --format '{{.Repository}}:{{.Tag}}'
+    assert "$output" =~ "mirrored.invalid/multilayer:latest" "named as asked, fetched from the mirror"
+    assert "$output" =~ "alias.invalid/tools/box:latest" "named as asked, fetched from the location"
+    run_kpod image inspect --format '{{.Config.Cmd}}' alias.invalid/tools/box
+    assert "$output" == '["sh"]' "it is busybox"
+    assert "$ml" =~ '^[0-9a-f]{64}$' "mirror pull"
+}
