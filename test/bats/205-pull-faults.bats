@@ -22,6 +22,8 @@ class H(BaseHTTPRequestHandler):
         log.write(json.dumps({"path": self.path, "n": n, "range": self.headers.get("Range")}) + "\n")
         if blob and mode == "always503":
             return self.fail()
+        if mode == "manifests" and "/manifests/" in self.path:
+            return self.crafted()
         if blob and n == 1:
             return self.fail()
         c = http.client.HTTPConnection(upstream)
@@ -40,6 +42,19 @@ class H(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(body)
+    def crafted(self):
+        repo = self.path.split("/")[2]
+        if repo == "big":
+            body, ctype = b'{"schemaVersion": 2, "pad": "' + b"x" * (5 << 20) + b'"}', \
+                "application/vnd.oci.image.manifest.v1+json"
+        elif repo == "schema1":
+            body, ctype = b'{"schemaVersion": 1, "name": "schema1", "tag": "latest", "fsLayers": []}', \
+                "application/vnd.docker.distribution.manifest.v1+prettyjws"
+        else:
+            body, ctype = b'{"schemaVersion": 2}', "application/vnd.example.unknown+json"
+        self.send_response(200); self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
     def fail(self):
         self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers()
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
@@ -56,12 +71,21 @@ EOP
         curl -s "http://127.0.0.1:$p1/v2/" -o /dev/null && curl -s "http://127.0.0.1:$p2/v2/" -o /dev/null && break
         sleep 0.05
     done
+    local p3=$((20000 + RANDOM % 20000))
+    /usr/bin/python3 "$dir/proxy.py" "$p3" "$KPOD_TEST_REGISTRY" "$dir/m.log" manifests \
+        >"$dir/p3.out" 2>&1 &
+    echo $! >"$dir/p3.pid"
+    for i in $(seq 1 100); do
+        curl -s "http://127.0.0.1:$p3/v2/" -o /dev/null && break
+        sleep 0.05
+    done
     export FLAKY_REG=127.0.0.1:$p1 FLAKY_LOG=$dir/flaky.log DOWN_REG=127.0.0.1:$p2
+    export CRAFTED_REG=127.0.0.1:$p3
 }
 
 teardown_file() {
     local f
-    for f in p1.pid p2.pid; do
+    for f in p1.pid p2.pid p3.pid; do
         [ -f "$BATS_FILE_TMPDIR/faults/$f" ] && kill "$(cat "$BATS_FILE_TMPDIR/faults/$f")" 2>/dev/null
     done
     return 0
@@ -82,6 +106,19 @@ teardown_file() {
     run_kpod 125 pull --tls-verify=false --retry 2 --retry-delay 10ms "$DOWN_REG/busybox"
     assert "$output" =~ "Error: pull '$DOWN_REG/busybox': fetch config" "names the step"
     assert "$output" =~ "HTTP 503" "names the status"
+    run_kpod images -q
+    assert "$output" == "" "nothing stored"
+}
+
+@test "manifests: too large, Docker schema 1, unknown media type" {
+    run_kpod 125 pull --tls-verify=false "$CRAFTED_REG/big"
+    assert "$output" =~ "Error: pull '$CRAFTED_REG/big': fetch manifest: .*response larger than 4194304 bytes" \
+        "too large"
+    run_kpod 125 pull --tls-verify=false "$CRAFTED_REG/schema1"
+    assert "$output" =~ "manifest is Docker schema 1, which kpod does not support" "schema 1"
+    run_kpod 125 pull --tls-verify=false "$CRAFTED_REG/weirdtype"
+    assert "$output" =~ "unsupported manifest media type 'application/vnd.example.unknown\+json'" \
+        "unknown type"
     run_kpod images -q
     assert "$output" == "" "nothing stored"
 }
