@@ -71,7 +71,8 @@ pull_skopeo_umoci() {
 t=$(timeit pull_skopeo_umoci)
 report "skopeo copy + umoci unpack" "$t"
 if command -v podman >/dev/null; then
-    t=$(timeit podman --root "$work/podman" pull --tls-verify=false "$reg/bench:latest")
+    t=$(timeit podman --root "$work/podman" --runroot "$work/podman-run" pull --tls-verify=false \
+        "$reg/bench:latest")
     report "podman pull" "$t"
 else
     echo "podman pull                        (podman not installed)"
