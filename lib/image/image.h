@@ -54,15 +54,20 @@ struct kpod_registry_conf {
         char **mirrors;
     } * entries;
     size_t n_entries;
+    char **alias_names; /* [aliases]: short name -> full name */
+    char **alias_values;
 };
 
-/* Loads $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf (missing is fine:
+/* Loads $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and then the
+ * drop-ins (the .conf files of /etc/containers/registries.conf.d) in name order (missing is fine:
  * an empty configuration). */
 int kpod_registry_conf_load(struct kpod_registry_conf **ret, struct kpod_err **err);
 int kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registry_conf **ret,
                              struct kpod_err **err);
 void kpod_registry_conf_free(struct kpod_registry_conf *c);
 KPOD_DEFINE_CLEANUP(struct kpod_registry_conf, kpod_registry_conf_free)
+/* The [aliases] value of a short name ("busybox"), or NULL. */
+const char *kpod_registry_conf_alias(const struct kpod_registry_conf *c, const char *short_name);
 /* The entry whose prefix matches "registry/repo" longest, or NULL. */
 const struct kpod_registry_entry *kpod_registry_conf_find(const struct kpod_registry_conf *c,
                                                           const char *name);

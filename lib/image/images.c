@@ -10,6 +10,22 @@
 
 #include "image/internal.h"
 
+/* A short name's registries.conf alias with its tag or digest, or NULL. */
+static char *
+alias_of(const char *name)
+{
+    if (strchr(name, '/') != NULL)
+        return NULL;
+    _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *conf = NULL;
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (kpod_registry_conf_load(&conf, &e) < 0)
+        return NULL;
+    size_t n = strcspn(name, ":@");
+    _cleanup_free_ char *base = xstrndup(name, n);
+    const char *alias = kpod_registry_conf_alias(conf, base);
+    return alias ? xasprintf("%s%s", alias, name + n) : NULL;
+}
+
 json_t *
 kpod_image_lookup(const char *root, const char *name, struct kpod_err **err)
 {
@@ -21,6 +37,16 @@ kpod_image_lookup(const char *root, const char *name, struct kpod_err **err)
     if (idx == NULL)
         return NULL;
     json_t *img = index_find(json_object_get(idx, "images"), name, NULL, NULL, err);
+    if (img == NULL && (*err)->kind == KPOD_ERR_NOTFOUND) {
+        _cleanup_free_ char *aliased = alias_of(name);
+        _cleanup_err_ struct kpod_err *e = NULL;
+        json_t *a =
+            aliased ? index_find(json_object_get(idx, "images"), aliased, NULL, NULL, &e) : NULL;
+        if (a != NULL) {
+            kpod_err_free(err);
+            img = a;
+        }
+    }
     return img ? json_incref(img) : NULL;
 }
 

@@ -496,6 +496,24 @@ pull_candidates(struct pull *p, const char *input, struct kpod_image_ref *ref, c
     _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *conf = NULL;
     if (kpod_registry_conf_load(&conf, err) < 0)
         return -1;
+    if (ref->short_name) {
+        /* A short-name alias decides the registry: "name[:tag][@digest]" -> "alias...". */
+        _cleanup_free_ char *base = xstrndup(input, strcspn(input, "@"));
+        char *colon = strrchr(base, ':');
+        if (colon != NULL && strchr(colon, '/') == NULL)
+            *colon = '\0';
+        const char *alias = kpod_registry_conf_alias(conf, base);
+        if (alias != NULL) {
+            _cleanup_free_ char *full = xasprintf("%s%s", alias, input + strlen(base));
+            _cleanup_(kpod_cleanup_kpod_image_ref_free) struct kpod_image_ref *r =
+                kpod_image_ref_parse(full, err);
+            if (r == NULL)
+                return kpod_err_prefix(err, "short-name alias '%s'", base);
+            _cleanup_free_ char *s = kpod_image_ref_string(r);
+            progress(p, KPOD_PULL_RESOLVED, s, 0, 0);
+            return pull_from(p, conf, r, ret_id, err);
+        }
+    }
     if (!ref->short_name || conf->search == NULL || conf->search[0] == NULL) {
         progress(p, KPOD_PULL_RESOLVED, input, 0, 0);
         return pull_from(p, conf, ref, ret_id, err);

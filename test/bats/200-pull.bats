@@ -356,6 +356,13 @@ location = "$KPOD_TEST_REGISTRY"
 prefix = "alias.invalid/tools/box"
 location = "$KPOD_TEST_REGISTRY/busybox"
 insecure = true
+
+[[registry]]
+location = "$KPOD_TEST_REGISTRY"
+insecure = true
+
+[aliases]
+  "bb" = "$KPOD_TEST_REGISTRY/busybox"
 EOC
     export CONTAINERS_REGISTRIES_CONF=$conf
     run_kpod pull -q --retry 0 mirrored.invalid/multilayer
@@ -367,4 +374,8 @@ EOC
     run_kpod image inspect --format '{{.Config.Cmd}}' alias.invalid/tools/box
     assert "$output" == '["sh"]' "it is busybox"
     assert "$ml" =~ '^[0-9a-f]{64}$' "mirror pull"
+    run_kpod pull --retry 0 bb:latest
+    assert "$output" =~ "Trying to pull $KPOD_TEST_REGISTRY/busybox:latest" "short-name alias"
+    run_kpod image inspect --format '{{.RepoTags}}' bb
+    assert "$output" =~ "\"$KPOD_TEST_REGISTRY/busybox:latest\"" "stored under the full name"
 }

@@ -23,7 +23,8 @@ test_regconf(void)
                        "[[registry]]\n"
                        "location = \"multi.io\"\n"
                        "[aliases]\n"
-                       "\"x\" = \"y\"\n";
+                       "  \"bb\" = \"docker.io/library/busybox\"\n"
+                       "  \"bb\" = \"quay.io/x/busybox\" # later wins\n";
     _cleanup_err_ struct kpod_err *err = NULL;
     struct kpod_registry_conf *c = NULL;
     ok(kpod_registry_conf_parse(text, "test.conf", &c, &err) == 0, "parses: %s",
@@ -40,6 +41,8 @@ test_regconf(void)
     e = kpod_registry_conf_find(c, "example.com/other");
     ok(e && e->blocked, "shorter prefix: blocked");
     ok(kpod_registry_conf_find(c, "example.community/x") == NULL, "prefix ends at a separator");
+    is_str(kpod_registry_conf_alias(c, "bb"), "quay.io/x/busybox", "alias, the later one wins");
+    ok(kpod_registry_conf_alias(c, "nope") == NULL, "no alias");
     kpod_registry_conf_free(c);
 
     c = NULL;
