@@ -172,8 +172,14 @@ apply_xattrs(struct unpack *u, struct archive_entry *e, int fd, const char *path
             kpod_debug("unpack: '%s': skipping extended attribute '%s'", path, name);
             continue;
         }
-        if (fsetxattr(fd, name, val, size, 0) < 0 && u->root)
+        if (fsetxattr(fd, name, val, size, 0) < 0) {
+            if (errno == EOPNOTSUPP || !u->root) {
+                kpod_debug("unpack: '%s': extended attribute '%s' not supported here", path,
+                           name);
+                continue;
+            }
             return kpod_err_sys(err, "'%s': set extended attribute '%s'", path, name);
+        }
     }
     return 0;
 }
