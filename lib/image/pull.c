@@ -515,7 +515,8 @@ pull_candidates(struct pull *p, const char *input, struct kpod_image_ref *ref, c
         }
     }
     if (!ref->short_name || conf->search == NULL || conf->search[0] == NULL) {
-        progress(p, KPOD_PULL_RESOLVED, input, 0, 0);
+        _cleanup_free_ char *s = kpod_image_ref_string(ref);
+        progress(p, KPOD_PULL_RESOLVED, s, 0, 0);
         return pull_from(p, conf, ref, ret_id, err);
     }
     _cleanup_free_ char *msgs = xstrdup("");
