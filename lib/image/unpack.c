@@ -174,8 +174,7 @@ apply_xattrs(struct unpack *u, struct archive_entry *e, int fd, const char *path
         }
         if (fsetxattr(fd, name, val, size, 0) < 0) {
             if (errno == EOPNOTSUPP || !u->root) {
-                kpod_debug("unpack: '%s': extended attribute '%s' not supported here", path,
-                           name);
+                kpod_debug("unpack: '%s': extended attribute '%s' not supported here", path, name);
                 continue;
             }
             return kpod_err_sys(err, "'%s': set extended attribute '%s'", path, name);
