@@ -9,6 +9,7 @@
  *   blobs/sha256/<hex>    manifests, configs, compressed layers (verified before rename)
  *   layers/<chain>/diff   one unpacked layer, overlay form (whiteouts as 0/0 char devices)
  *   layers/<chain>/layer.json  diff id, parent chain id, size
+ *   l/<16 hex>            short symlink to layers/<chain>/diff for overlay's lowerdir option
  *   holds/<id>/<holder>   marks an image in use by a container (rmi refuses without -f)
  *   tmp/                  downloads and unpacks in progress; cleaned at the next pull
  * Reference counts of layers and blobs are derived from index.json under the exclusive store
@@ -169,7 +170,8 @@ int kpod_image_release(const char *root, const char *id, const char *holder, str
 /* ---- what the runtime needs -------------------------------------------------------------- */
 
 /* The unpacked layer directories of an image, top-most first, as overlayfs's lowerdir wants
- * them ("lowerdir=" joined with ':'). */
+ * them ("lowerdir=" joined with ':'): short symlinks <root>/image/l/<16 hex> to the layers'
+ * diff directories, so that many layers fit in the mount options' page. */
 int kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdirs,
                              struct kpod_err **err);
 

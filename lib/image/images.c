@@ -10,6 +10,9 @@
 
 #include "image/internal.h"
 
+/* overlayfs takes its options in one page; leave room for upperdir and workdir. */
+#define LOWERDIR_MAX 3000
+
 /* A short name's registries.conf alias with its tag or digest, or NULL. */
 static char *
 alias_of(const char *name)
@@ -222,8 +225,18 @@ gc(const struct store *s, struct kpod_err **err)
             json_object_set(blobs, json_string_value(v) + 7, json_true());
     }
     _cleanup_free_ char *holds = xasprintf("%s/holds", s->dir);
-    const char *dirs[] = {s->layers, s->blobs, s->tmp, holds};
-    json_t *keep[] = {layers, blobs, NULL, ids};
+    _cleanup_free_ char *links_dir = xasprintf("%s/l", s->dir);
+    _cleanup_json_ json_t *links = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(layers, key, val)
+    {
+        char short_hex[LINK_HEX + 1];
+        snprintf(short_hex, sizeof(short_hex), "%s", key);
+        json_object_set(links, short_hex, json_true());
+    }
+    const char *dirs[] = {s->layers, s->blobs, s->tmp, holds, links_dir};
+    json_t *keep[] = {layers, blobs, NULL, ids, links};
     for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
         _cleanup_closedir_ DIR *dir = opendir(dirs[d]);
         if (dir == NULL)
@@ -342,7 +355,7 @@ kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdi
         return -1;
     json_t *layers = json_object_get(img, "layers");
     _cleanup_strv_ char **out = xcalloc(json_array_size(layers) + 1, sizeof(char *));
-    size_t n = 0;
+    size_t n = 0, total = 0;
     for (size_t i = json_array_size(layers); i > 0; i--) {
         const char *chain = json_string_value(json_array_get(layers, i - 1));
         char *d = xasprintf("%s/image/layers/%s/diff", root, chain);
@@ -351,8 +364,20 @@ kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdi
             return kpod_err_msg(err, "image '%s': layer '%.12s' is missing from the store", name,
                                 chain);
         }
+        /* The short link when it is there (layers committed by older kpods have none). */
+        _cleanup_free_ char *link = xasprintf("%s/image/l/%.*s", root, LINK_HEX, chain);
+        if (kpod_fs_exists(link)) {
+            free(d);
+            d = TAKE_PTR(link);
+        }
+        total += strlen(d) + 1;
         out[n++] = d;
     }
+    if (total > LOWERDIR_MAX)
+        return kpod_err_msg(err,
+                            "image '%s': %zu layers do not fit in one overlay mount (%zu bytes of "
+                            "lower directories): use a shorter --root",
+                            name, n, total);
     if (n == 0) {
         /* An image without layers: overlay needs a lower dir. */
         _cleanup_free_ char *empty = xasprintf("%s/image/empty", root);

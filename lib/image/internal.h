@@ -22,6 +22,7 @@
 #define MANIFEST_MAX (4u << 20) /* manifests and indexes */
 #define CONFIG_MAX (8u << 20)   /* image configs */
 #define MAX_LAYERS 127
+#define LINK_HEX 16 /* <root>/image/l/<16 hex of the chain id> -> ../layers/<chain>/diff */
 
 KPOD_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
 KPOD_DEFINE_CLEANUP(struct curl_slist, curl_slist_free_all)

@@ -210,6 +210,8 @@ main(void)
     char p[600];
     snprintf(p, sizeof(p), "%s/etc/two", lowers ? lowers[0] : "");
     ok(kpod_fs_exists(p), "top-most layer first");
+    ok(lowers && strstr(lowers[0], "/image/l/") && strlen(strrchr(lowers[0], '/') + 1) == 16,
+       "short links for overlay's option page: %s", lowers ? lowers[0] : "");
     kpod_strv_free(lowers);
 
     struct kpod_image_rootfs rfs = {0};
@@ -231,8 +233,8 @@ main(void)
     ok(kpod_image_remove(root, "example.com/app:v1", false, &res, &err) == 0, "removed");
     ok(res.deleted && strcmp(res.deleted[0], id) == 0, "reported deleted");
     kpod_image_rm_result_free(&res);
-    snprintf(p, sizeof(p), "rmdir %s/image/layers 2>/dev/null", root);
-    ok(system(p) == 0, "no layer left");
+    snprintf(p, sizeof(p), "rmdir %s/image/layers %s/image/l 2>/dev/null", root, root);
+    ok(system(p) == 0, "no layer and no link left");
     json_decref(img);
     ok(kpod_image_lookup(root, "example.com/app:v1", &err) == NULL &&
            err->kind == KPOD_ERR_NOTFOUND,
