@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "image_cmd.h"
+
 static void
 complete_commands(struct kpod_ctx *ctx, const char *prefix)
 {
@@ -32,6 +34,7 @@ static const struct {
     void (*fn)(struct kpod_ctx *ctx, const char *prefix);
 } completers[] = {
     {"commands", complete_commands},
+    {"images", image_complete},
     {"networks", complete_networks},
 };
 
