@@ -134,7 +134,14 @@ wait_for_start(struct plan *p, struct kpod_err **err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fifo_fd);
+    /* After a switch to another user the process is not dumpable, and its /proc/self/fd is
+     * root's: make it dumpable for this one open (the exec resets it). */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (fd < 0 && p->fifo_dirfd >= 0)
         fd = openat(p->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -174,8 +181,11 @@ child_main(struct plan *p)
             _exit(1);
         close(p->sync_fd);
         report_fd = wait_for_start(p, &e);
-        if (report_fd < 0)
+        if (report_fd < 0) {
+            /* Nobody listens on the sync socket any more: the container's stderr is left. */
+            dprintf(2, "Error: container '%s': %s\n", p->id, e->msg);
             _exit(1);
+        }
         close(p->fifo_fd);
         if (p->fifo_dirfd >= 0)
             close(p->fifo_dirfd);

@@ -217,6 +217,9 @@ prepare_fifo(struct plan *p, struct kpod_container *c, const char *state_dir, st
         c->fifo_path = NULL;
         return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "create '%s/exec.fifo'", state_dir);
     }
+    /* Writable by the container's user whatever the umask: it opens the fifo after the switch. */
+    if (chmod(c->fifo_path, 0622) < 0)
+        return kpod_err_sys(err, "chmod '%s'", c->fifo_path);
     p->fifo_fd = open(c->fifo_path, O_PATH | O_CLOEXEC);
     p->fifo_dirfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (p->fifo_fd < 0 || p->fifo_dirfd < 0)

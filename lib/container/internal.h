@@ -137,6 +137,7 @@ void proc_report_exec_error(int fd, const struct kpod_err *e);
 int rootfs_prepare(struct plan *p, struct kpod_err **err);
 int rootfs_pivot(struct plan *p, struct kpod_err **err);
 int rootfs_finish(struct plan *p, struct kpod_err **err);
+int rootfs_mask(struct plan *p, struct kpod_err **err);
 
 /* hooks.c */
 int hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,

@@ -241,7 +241,9 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
     if (dev != NULL && dev->type != NULL && strcmp(dev->type, "tmpfs") == 0 &&
         make_default_dev(p->rootfd, p, err) < 0)
         return -1;
-    return make_spec_devices(p->rootfd, p->spec->linux_, err);
+    if (make_spec_devices(p->rootfd, p->spec->linux_, err) < 0)
+        return -1;
+    return rootfs_mask(p, err);
 }
 
 int

@@ -42,12 +42,13 @@ with_args() {
     printf '%s\n' "$@" | jq -R . | jq -cs . | sed 's/^/.process.args = /'
 }
 
-# The default seccomp test profile: allow all but unshare/keyctl/mount (EPERM).
+# The seccomp test profile: allow all but unshare/keyctl/mount (EPERM) and kill(_, SIGUSR1)
+# (EINVAL, an argument rule with errnoRet).
 SECCOMP_PROFILE='.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW",
   "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
   "syscalls": [{"names": ["unshare", "keyctl", "mount"], "action": "SCMP_ACT_ERRNO"},
-               {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
-                "args": [{"index": 0, "value": 255, "op": "SCMP_CMP_EQ"}]}]}'
+               {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+                "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]}]}'
 
 # run_crun [EXPECTED_RC] ID BUNDLE: crun run, output in $output.
 run_crun() {
