@@ -18,29 +18,48 @@ fd_path(char *buf, size_t len, int fd)
     snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-/* The destination as a file to bind onto: created (empty) when missing. */
+/* The destination as a file to bind onto: created (empty) when missing. A symlink in the last
+ * component is followed by hand, inside the rootfs, so its target is made there. */
 static int
 open_file_dest(int rootfd, const char *dest, struct kpod_err **err)
 {
-    _cleanup_free_ char *dir = xstrdup(dest);
-    char *slash = strrchr(dir, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    _cleanup_close_ int pfd = kpod_fs_mkdirat_in_root(rootfd, *dir ? dir : "/", 0755, err);
-    if (pfd < 0)
-        return -1;
-    _cleanup_err_ struct kpod_err *e = NULL;
-    int fd = kpod_fs_openat_in_root(rootfd, dest, O_PATH, 0, &e);
-    if (fd >= 0 || e->errnum != ENOENT) {
-        if (fd < 0)
-            kpod_err_move(err, &e);
-        return fd;
+    _cleanup_free_ char *cur = xstrdup(dest);
+    for (int hops = 0; hops < 40; hops++) {
+        char *slash = strrchr(cur, '/');
+        _cleanup_free_ char *dir = slash ? xstrndup(cur, (size_t)(slash - cur)) : xstrdup("");
+        const char *base = slash ? slash + 1 : cur;
+        if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+            return kpod_err_input(err, "'%s' is not a file name", dest);
+        _cleanup_close_ int pfd = kpod_fs_mkdirat_in_root(rootfd, *dir ? dir : "/", 0755, err);
+        if (pfd < 0)
+            return -1;
+        struct stat st;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                return kpod_err_sys(err, "stat '%s'", cur);
+            int fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (fd < 0 && errno != EEXIST)
+                return kpod_err_sys(err, "create '%s'", cur);
+            if (fd >= 0)
+                close(fd);
+            continue; /* look again */
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            int fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                return kpod_err_sys(err, "open '%s'", cur);
+            return fd;
+        }
+        char target[4096];
+        ssize_t n = readlinkat(pfd, base, target, sizeof(target) - 1);
+        if (n < 0)
+            return kpod_err_sys(err, "read link '%s'", cur);
+        target[n] = '\0';
+        char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+        free(cur);
+        cur = next;
     }
-    _cleanup_close_ int cfd =
-        kpod_fs_openat_in_root(rootfd, dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0644, err);
-    if (cfd < 0)
-        return -1;
-    return kpod_fs_openat_in_root(rootfd, dest, O_PATH, 0, err);
+    return kpod_err_set(err, KPOD_ERR_INPUT, ELOOP, "'%s'", dest);
 }
 
 /* Applies flags (a bind's ro/nosuid/...) or propagation to the mount now at dest. */
