@@ -41,5 +41,9 @@ int rt_create(const struct kpod_ctx *ctx, const struct rt_create_opts *o, struct
               struct kpod_container **ret, struct kpod_err **err);
 /* Starts a created container and runs the poststart hooks. */
 int rt_start(struct rt *r, struct kpod_err **err);
+/* Waits for pid (a child of kpod), relaying the pty master console_fd (-1: none) and forwarding
+ * SIGINT/TERM/HUP/QUIT/USR1/USR2 (SIGWINCH resizes the pty). Returns the exit code (128+N for
+ * a signal). */
+int rt_wait(pid_t pid, int console_fd);
 /* Removes a stopped container: cgroup, poststop hooks, state dir. */
 int rt_delete(struct rt *r, struct kpod_err **err);

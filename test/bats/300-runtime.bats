@@ -186,3 +186,28 @@ poststop $ID stopped" "hooks in order with their state"
     assert "$output" == "Error: container '$ID': prestart hook '/bin/sleep': timed out after 1s"
     check_runtime_leaks
 }
+
+@test "runtime exec: joins the namespaces and cgroup, applies the spec, propagates exit codes" {
+    b=$(make_bundle "$SECCOMP_PROFILE | $(with_args sleep 1000)")
+    "$KPOD" runtime run -d --bundle "$b" "$ID" </dev/null >/dev/null 2>&1
+    pid=$("$KPOD" runtime state "$ID" | jq -r .pid)
+    run_kpod runtime exec "$ID" sh -c 'hostname; echo $$; readlink /proc/self/ns/mnt; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; grep pids /proc/self/cgroup'
+    assert "${lines[0]}" == crun "uts namespace"
+    assert "${lines[1]}" -gt 1 "a new pid in the container's pid namespace"
+    assert "${lines[2]}" == "$(readlink /proc/$pid/ns/mnt)" "mount namespace"
+    assert "${lines[3]}" == "CapEff:	0000000020000420"
+    assert "${lines[4]}" == "NoNewPrivs:	1"
+    assert "${lines[5]}" == "Seccomp:	2"
+    assert "${lines[6]}" =~ "pids:/kpod-runtime-$ID$" "cgroup"
+    run_kpod 4 runtime exec -u 65534:100 -w /tmp -e FOO=bar "$ID" sh -c 'id; pwd; echo $FOO; exit 4'
+    assert "$output" == "uid=65534(nobody) gid=100(users)
+/tmp
+bar"
+    run_kpod 127 runtime exec "$ID" /nope
+    assert "$output" == "Error: container '$ID': exec '/nope': No such file or directory"
+    run_kpod runtime exec -t "$ID" tty </dev/null
+    assert "$(tr -d '\r' <<<"$output")" =~ "^/dev/pts/[0-9]+$" "a pty"
+    run_kpod runtime delete -f "$ID"
+    run_kpod 127 runtime exec "$ID" true
+    check_runtime_leaks
+}

@@ -17,8 +17,8 @@ static void
 test_mount_flags(void)
 {
     struct mount_flags f;
-    char *const o1[] = {"nosuid", "noexec", "nodev", "ro", "rbind", "rslave", "size=64k",
-                        "mode=755", "tmpcopyup", NULL};
+    char *const o1[] = {"nosuid", "noexec",   "nodev",    "ro",        "rbind",
+                        "rslave", "size=64k", "mode=755", "tmpcopyup", NULL};
     mount_flags_parse(o1, &f);
     is_int(f.flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, "flags");
     ok(f.bind && f.recursive, "rbind");
@@ -84,13 +84,19 @@ test_seccomp(void)
     char *names3[] = {"read", NULL};
     struct kpod_oci_seccomp_syscall sc[] = {
         {.names = names1, .action = "SCMP_ACT_ERRNO"},
-        {.names = names2, .action = "SCMP_ACT_ERRNO", .has_errno_ret = true, .errno_ret = 22,
-         .args = args, .n_args = 2},
+        {.names = names2,
+         .action = "SCMP_ACT_ERRNO",
+         .has_errno_ret = true,
+         .errno_ret = 22,
+         .args = args,
+         .n_args = 2},
         {.names = names3, .action = "SCMP_ACT_ALLOW"}, /* equal to the default: skipped */
     };
     char *arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", NULL};
-    struct kpod_oci_seccomp s = {.default_action = "SCMP_ACT_ALLOW", .architectures = arches,
-                                 .syscalls = sc, .n_syscalls = 3};
+    struct kpod_oci_seccomp s = {.default_action = "SCMP_ACT_ALLOW",
+                                 .architectures = arches,
+                                 .syscalls = sc,
+                                 .n_syscalls = 3};
     _cleanup_err_ struct kpod_err *err = NULL;
     scmp_filter_ctx ctx = seccomp_build(&s, &err);
     ok(ctx != NULL, "filter builds (unknown syscall skipped, repeated index split)");
@@ -204,8 +210,9 @@ test_plan(void)
                       "rootfs");
     expect_plan_error("{\"process\": {}, \"root\": {\"path\": \"rootfs\"}}", dir,
                       "process.args: required");
-    _cleanup_free_ char *e5 = xasprintf(base, "", ", \"mounts\": [{\"destination\": \"rel\", "
-                                                  "\"type\": \"tmpfs\"}]");
+    _cleanup_free_ char *e5 = xasprintf(base, "",
+                                        ", \"mounts\": [{\"destination\": \"rel\", "
+                                        "\"type\": \"tmpfs\"}]");
     expect_plan_error(e5, dir, "mount 'rel': destination must be absolute");
     _cleanup_free_ char *e6 =
         xasprintf(base, "", ", \"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\"}]");
@@ -221,8 +228,11 @@ test_state(void)
     char dir[] = "/tmp/kpod-test-cstate-XXXXXX";
     if (!ok(mkdtemp(dir) != NULL, "tmpdir"))
         return;
-    struct kpod_container_state st = {.id = "c1", .bundle = "/b", .rootfs = "/b/rootfs",
-                                      .pid = getpid(), .created = "2026-01-01T00:00:00Z"};
+    struct kpod_container_state st = {.id = "c1",
+                                      .bundle = "/b",
+                                      .rootfs = "/b/rootfs",
+                                      .pid = getpid(),
+                                      .created = "2026-01-01T00:00:00Z"};
     st.starttime = kpod_container_proc_starttime(st.pid);
     st.annotations = json_pack("{s:s}", "a", "b");
     _cleanup_err_ struct kpod_err *err = NULL;
