@@ -210,9 +210,6 @@ rt_start(struct rt *r, struct kpod_err **err)
         return kpod_err_invoke(err, "container '%s': is %s, not created", st->id, status);
     if (r->spec == NULL && (r->spec = rt_load_spec(st->bundle, err)) == NULL)
         return -1;
-    st->started = true;
-    if (kpod_container_state_save(r->dir, st, err) < 0)
-        return -1;
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", r->dir);
     if (kpod_container_start(fifo, err) < 0)
         return kpod_err_prefix(err, "container '%s'", st->id);

@@ -111,4 +111,3 @@ rt_wait(pid_t pid, int console_fd)
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     return kpod_container_exit_code(status);
 }
-

@@ -122,10 +122,11 @@ c"
     mv "$a" "$BATS_TEST_TMPDIR/a"
     "$KPOD" runtime run -d --bundle "$BATS_TEST_TMPDIR/a" "$ID-a" </dev/null >/dev/null 2>&1
     pid=$("$KPOD" runtime state "$ID-a" | jq -r .pid)
-    b=$(make_bundle "del(.hostname) | .linux.namespaces |= map(if .type == \"uts\" or .type == \"network\" or .type == \"ipc\" then .path = \"/proc/$pid/ns/\" + (if .type == \"network\" then \"net\" else .type end) else . end) | $(with_args sh -c 'hostname; readlink /proc/self/ns/net')")
+    b=$(make_bundle "del(.hostname) | .linux.namespaces |= map(if .type == \"uts\" or .type == \"network\" or .type == \"ipc\" or .type == \"pid\" then .path = \"/proc/$pid/ns/\" + (if .type == \"network\" then \"net\" else .type end) else . end) | $(with_args sh -c 'hostname; readlink /proc/self/ns/net; cat /proc/1/cmdline | tr "\0" " "; echo')")
     run_kpod runtime run --bundle "$b" "$ID"
     assert "${lines[0]}" == first "the uts namespace is shared"
     assert "${lines[1]}" == "$(readlink /proc/$pid/ns/net)" "the network namespace is shared"
+    assert "${lines[2]}" == "sleep 1000 " "the pid namespace is shared: pid 1 is the first container's"
     run_kpod runtime delete -f "$ID-a"
     check_runtime_leaks
 }
