@@ -177,6 +177,16 @@ createRuntime $ID creating
 poststart $ID running
 poststop $ID stopped" "hooks in order with their state"
 
+    # createContainer runs in the container's mount namespace (before pivot_root);
+    # startContainer inside the container, right before the process.
+    b=$(make_bundle ".mounts += [{\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\"}]
+        | .hooks.createContainer = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"readlink /proc/self/ns/mnt > $BATS_TEST_TMPDIR/cc-ns\"]}]
+        | .hooks.startContainer = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"cat > /tmp/state\"]}]
+        | $(with_args sh -c 'readlink /proc/self/ns/mnt; cat /tmp/state')")
+    run_kpod runtime run --bundle "$b" "$ID"
+    assert "${lines[0]}" == "$(cat "$BATS_TEST_TMPDIR/cc-ns")" "createContainer in the container's mount namespace"
+    assert "$(jq -r .status <<<"${lines[1]}")" == running "startContainer got the state"
+
     b=$(make_bundle ".hooks.createRuntime = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo broken >&2; exit 4\"]}]")
     run_kpod 125 runtime run --bundle "$b" "$ID"
     assert "$output" == "Error: container '$ID': createRuntime hook '/bin/sh': exit status 4: broken"

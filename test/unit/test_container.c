@@ -257,6 +257,40 @@ test_state(void)
     is_int(kpod_json_int(sj, "pid", 0), 42, "state json pid");
 }
 
+static pid_t
+child_with_term(bool ignore)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, ignore ? SIG_IGN : SIG_DFL);
+        for (;;)
+            pause();
+    }
+    usleep(50 * 1000);
+    return pid;
+}
+
+static void
+test_stop(void)
+{
+    _cleanup_err_ struct kpod_err *err = NULL;
+    pid_t a = child_with_term(false);
+    is_int(kpod_container_stop(a, 0, NULL, SIGTERM, 5, &err), 0, "stop: TERM is enough");
+    ok(!kpod_container_proc_alive(a, 0), "stopped and reaped");
+    pid_t b = child_with_term(true);
+    is_int(kpod_container_stop(b, 0, NULL, SIGTERM, 1, &err), 1,
+           "stop: SIGKILL after the grace period");
+    ok(!kpod_container_proc_alive(b, 0), "killed and reaped");
+    pid_t c = child_with_term(true);
+    unsigned long long st = kpod_container_proc_starttime(c);
+    ok(kpod_container_kill(c, st + 7, NULL, SIGKILL, false, &err) < 0 &&
+           err->kind == KPOD_ERR_INVOKE,
+       "kill refuses a pid whose start time differs (reuse)");
+    kpod_err_free(&err);
+    ok(kpod_container_kill(c, st, NULL, SIGKILL, false, &err) == 0, "kill with the right one");
+    waitpid(c, NULL, 0);
+}
+
 int
 main(void)
 {
@@ -267,5 +301,6 @@ main(void)
     test_proc();
     test_plan();
     test_state();
+    test_stop();
     return tap_done();
 }
