@@ -211,7 +211,7 @@ rt_start(struct rt *r, struct kpod_err **err)
     if (r->spec == NULL && (r->spec = rt_load_spec(st->bundle, err)) == NULL)
         return -1;
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", r->dir);
-    if (kpod_container_start(fifo, err) < 0)
+    if (kpod_container_start(fifo, st->pid, st->starttime, err) < 0)
         return kpod_err_prefix(err, "container '%s'", st->id);
     _cleanup_json_ json_t *sj =
         kpod_container_state_json(st->id, "running", st->pid, st->bundle, r->spec);

@@ -55,10 +55,11 @@ KPOD_DEFINE_CLEANUP(struct kpod_container, kpod_container_free)
 int kpod_container_create(const struct kpod_container_opts *o, struct kpod_container **ret,
                           struct kpod_err **err);
 
-/* Releases a created container by its fifo: the process execs. Returns 0 once the exec
- * succeeded, or -1 with the child's error (exec not found: NOTFOUND; not executable: INVOKE).
- * The fifo is removed either way. */
-int kpod_container_start(const char *fifo_path, struct kpod_err **err);
+/* Releases a created container by its fifo: the process (pid, starttime) execs. Returns 0 once
+ * the exec succeeded, or -1 with the child's error (exec not found: NOTFOUND; not executable:
+ * INVOKE; the process died meanwhile: INVOKE). The fifo is removed either way. */
+int kpod_container_start(const char *fifo_path, pid_t pid, unsigned long long starttime,
+                         struct kpod_err **err);
 
 /* Process liveness and identity. */
 unsigned long long kpod_container_proc_starttime(pid_t pid);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -285,11 +286,41 @@ kpod_container_create(const struct kpod_container_opts *o, struct kpod_container
     return 0;
 }
 
-int
-kpod_container_start(const char *fifo_path, struct kpod_err **err)
+/* Reads the starter's end of the fifo until EOF (the exec closed it) while the process lives. */
+static ssize_t
+read_fifo(int fd, pid_t pid, unsigned long long starttime, char *buf, size_t cap)
 {
-    /* Opening blocks until the container's process opens its end (it already waits). */
-    _cleanup_close_ int fd = open(fifo_path, O_RDONLY | O_CLOEXEC);
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r > 0) {
+            ssize_t n = read(fd, buf + len, cap - 1 - len);
+            if (n == 0)
+                break;
+            if (n > 0)
+                len += (size_t)n;
+            if (len + 1 >= cap)
+                break;
+            continue;
+        }
+        if (!kpod_container_proc_alive(pid, starttime)) {
+            errno = ESRCH;
+            return -1;
+        }
+    }
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+int
+kpod_container_start(const char *fifo_path, pid_t pid, unsigned long long starttime,
+                     struct kpod_err **err)
+{
+    /* Non-blocking, so a process that died while created cannot leave us waiting forever. */
+    _cleanup_close_ int fd = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return kpod_err_invoke(err, "not in the created state (no exec fifo)");
@@ -297,10 +328,14 @@ kpod_container_start(const char *fifo_path, struct kpod_err **err)
     }
     unlink(fifo_path);
     char buf[3200];
-    ssize_t n = kpod_fs_read_all(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
+    ssize_t n = read_fifo(fd, pid, starttime, buf, sizeof(buf));
+    if (n < 0) {
+        if (errno == ESRCH)
+            return kpod_err_invoke(err, "the container process exited before it was started");
+        return kpod_err_sys(err, "read '%s'", fifo_path);
+    }
+    if (n == 0)
         return 0; /* EOF: the exec closed the fifo (O_CLOEXEC) */
-    buf[n] = '\0';
     int kind = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2)
         return kpod_err_msg(err, "%s", buf);
