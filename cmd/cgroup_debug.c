@@ -46,8 +46,8 @@ static const struct kpod_opt cgroup_debug_opts[] = {
     {"cpuset-cpus", 0, KPOD_OPT_STRING, O(cpuset_cpus), "LIST", "allowed CPUs", NULL, NULL, false},
     {"cpuset-mems", 0, KPOD_OPT_STRING, O(cpuset_mems), "LIST", "allowed memory nodes", NULL, NULL,
      false},
-    {"device", 0, KPOD_OPT_STRV, O(device), "RULE", "allow a device ('c 1:3 rwm'); repeatable",
-     NULL, NULL, false},
+    {"device", 0, KPOD_OPT_STRV, O(device), "RULE", "allow a device ('c 1:3 rwm')", NULL, NULL,
+     false},
     {"v2-root", 0, KPOD_OPT_STRING, O(v2_root), "DIR", "use the cgroup2 hierarchy mounted at DIR",
      "dir", NULL, false},
     {"signal", 's', KPOD_OPT_INT, O(signal), "N", "signal number for kill", NULL, "9", false},
@@ -126,6 +126,10 @@ print_stats(struct kpod_cgroup *cg, struct kpod_err **err)
     F(pids_limit);
     F(blkio_read_bytes);
     F(blkio_write_bytes);
+    F(cpu_periods);
+    F(cpu_throttled_periods);
+    F(cpu_throttled_ns);
+    F(memory_max_usage);
 #undef F
     _cleanup_free_ char *text = kpod_json_dumps(j, true);
     printf("%s\n", text);
@@ -182,9 +186,11 @@ create(const struct cgroup_debug_opts *o, const char *path, struct kpod_err **er
     struct kpod_cgroup_limits l;
     kpod_cgroup_limits_init(&l);
     int r = limits_from_opts(o, &l, err);
+    struct kpod_cgroup *existing = r < 0 ? NULL : open_cg(o, path, false, NULL);
     struct kpod_cgroup *cg = r < 0 ? NULL : open_cg(o, path, true, err);
-    if (cg != NULL && (r = kpod_cgroup_apply(cg, &l, err)) < 0)
+    if (cg != NULL && (r = kpod_cgroup_apply(cg, &l, err)) < 0 && existing == NULL)
         kpod_cgroup_destroy(cg, NULL); /* nothing half-made */
+    kpod_cgroup_free(existing);
     kpod_cgroup_free(cg);
     kpod_cgroup_limits_free(&l);
     return cg == NULL ? -1 : r;
@@ -284,8 +290,9 @@ const struct kpod_cmd kpod_cmd_cgroup_debug = {
     .name = "__cgroup",
     .summary = "drive lib/cgroup directly (tests and debugging)",
     .usage = "ACTION PATH [PID] [options]",
-    .description = "Actions: version, create, update, enter PATH PID, freeze, thaw, state, "
-                   "stats (JSON), pids, kill, destroy, oom-count, oom-wait.",
+    .description = "Actions: version, create (a new cgroup is removed again when the limits "
+                   "fail), update, enter PATH PID, freeze, thaw, state, stats (JSON), pids, "
+                   "kill, destroy, oom-count, oom-wait.",
     .opts = cgroup_debug_opts,
     .opts_size = sizeof(struct cgroup_debug_opts),
     .run = run_cgroup_debug,

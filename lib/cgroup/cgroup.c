@@ -66,8 +66,11 @@ kpod_cgroup_free(struct kpod_cgroup *cg)
 {
     if (cg == NULL)
         return;
-    for (int c = 0; c < CG_NCTRL; c++)
+    cg_close_files(cg);
+    for (int c = 0; c < CG_NCTRL; c++) {
+        free(cg->mounts[c]);
         free(cg->dirs[c]);
+    }
     free(cg->path);
     free(cg->root);
     free(cg->dir);
@@ -75,6 +78,14 @@ kpod_cgroup_free(struct kpod_cgroup *cg)
 }
 
 KPOD_DEFINE_CLEANUP(struct kpod_cgroup, kpod_cgroup_free)
+
+void
+kpod_cgroup_keep_stat_files(struct kpod_cgroup *cg, bool keep)
+{
+    if (!keep)
+        cg_close_files(cg);
+    cg->keep_files = keep;
+}
 
 const char *
 kpod_cgroup_path(const struct kpod_cgroup *cg)
@@ -113,8 +124,8 @@ is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static struct kpod_cgroup *
-open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **err)
+struct kpod_cgroup *
+cg_open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **err)
 {
     _cleanup_(kpod_cleanup_kpod_cgroup_free) struct kpod_cgroup *cg = xzalloc(sizeof(*cg));
     cg->version = KPOD_CGROUP_V1;
@@ -123,6 +134,7 @@ open_v1(const struct cg_mounts *m, char *path, bool create, struct kpod_err **er
     for (int c = 0; c < CG_NCTRL; c++) {
         if (m->v1[c] == NULL)
             continue;
+        cg->mounts[c] = xstrdup(m->v1[c]);
         cg->dirs[c] = xasprintf("%s/%s", m->v1[c], path);
         any = true;
         found = found || is_dir(cg->dirs[c]);
@@ -164,7 +176,7 @@ kpod_cgroup_open(const char *path, bool create, struct kpod_err **err)
     const struct cg_mounts *m = cg_host_mounts();
     if (m->version == KPOD_CGROUP_V2)
         return open_v2(m->v2, norm, create, err);
-    return open_v1(m, norm, create, err);
+    return cg_open_v1(m, norm, create, err);
 }
 
 struct kpod_cgroup *

@@ -28,8 +28,10 @@ struct kpod_cgroup_limits {
     char *cpuset_cpus;          /* NULL unset */
     char *cpuset_mems;          /* NULL unset */
     int64_t pids_limit;         /* -1 unset, 0 unset too (OCI: <= 0 unlimited) */
-    /* Device allowlist in v1 devices.allow syntax ("c 1:3 rwm"), NULL-terminated; NULL: leave
-     * the cgroup's default. A deny-all is written first when set. */
+    /* Device allowlist in v1 devices.allow syntax ("c 1:3 rwm", "b *:* m", "a"),
+     * NULL-terminated; NULL: leave the cgroup's default. v1: "a" is written to devices.deny
+     * first, then each rule to devices.allow. v2: compiled into a BPF cgroup device program
+     * (deny unless a rule allows) that replaces the one attached before. */
     char **devices_allow;
 };
 
@@ -53,6 +55,12 @@ struct kpod_cgroup_stats {
     uint64_t pids_limit; /* UINT64_MAX when unlimited */
     uint64_t blkio_read_bytes;
     uint64_t blkio_write_bytes;
+    /* Extensions: CFS throttling (v1 cpu.stat; v2 cpu.stat), peak memory (v1
+     * memory.max_usage_in_bytes; v2 memory.peak, kernel 5.19+). */
+    uint64_t cpu_periods;
+    uint64_t cpu_throttled_periods;
+    uint64_t cpu_throttled_ns;
+    uint64_t memory_max_usage;
 };
 
 struct kpod_cgroup; /* opaque: one cgroup (e.g. "kpod/<pod-id>/<ctr>") in every hierarchy */
@@ -76,11 +84,13 @@ int kpod_cgroup_enter(struct kpod_cgroup *cg, pid_t pid, struct kpod_err **err);
 int kpod_cgroup_freeze(struct kpod_cgroup *cg, bool frozen, struct kpod_err **err);
 int kpod_cgroup_read_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *ret,
                            struct kpod_err **err);
-/* The pids in the cgroup (cgroup.procs of the memory/pids hierarchy on v1); *ret_pids
- * malloc'd. Returns the count. */
+/* The pids in the cgroup and its sub-cgroups (on v1 the union over the hierarchies, without
+ * duplicates); *ret_pids malloc'd (NULL when there are none). Returns the count. */
 int kpod_cgroup_pids(struct kpod_cgroup *cg, pid_t **ret_pids, struct kpod_err **err);
 /* An fd that becomes readable (eventfd on v1, inotify on memory.events on v2) when an OOM
- * kill happens in the cgroup; kpod_cgroup_oom_count reads the running count. */
+ * kill happens in the cgroup; kpod_cgroup_oom_count reads the running count. It also wakes for
+ * other memory events and, on v1, when the cgroup is removed: after each wake call
+ * kpod_cgroup_oom_drain (the fd is non-blocking, close-on-exec) and compare the count. */
 int kpod_cgroup_oom_fd(struct kpod_cgroup *cg, struct kpod_err **err);
 int kpod_cgroup_oom_count(struct kpod_cgroup *cg, uint64_t *ret, struct kpod_err **err);
 /* Kills every process (SIGKILL, thawing first if frozen), waits for the cgroup to empty
@@ -111,6 +121,10 @@ const char *kpod_cgroup_dir(const struct kpod_cgroup *cg, const char *controller
  * cgroup2, without memory/cpu/pids controllers). */
 struct kpod_cgroup *kpod_cgroup_open_v2_at(const char *v2root, const char *path, bool create,
                                            struct kpod_err **err);
+/* For samplers that read the same cgroup again and again (`kpod stats` streaming, the
+ * monitor): keeps the stat files open (at most 16 fds) and re-reads them with pread, about ten
+ * times cheaper per file than open+read+close. Off by default; closed by kpod_cgroup_free. */
+void kpod_cgroup_keep_stat_files(struct kpod_cgroup *cg, bool keep);
 /* Drains the pending notifications of a kpod_cgroup_oom_fd fd (it is non-blocking), so poll
  * waits for the next one. */
 void kpod_cgroup_oom_drain(int fd);

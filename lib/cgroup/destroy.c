@@ -219,6 +219,7 @@ cg_rmdir_tree(const char *dir, struct kpod_err **err)
 int
 kpod_cgroup_destroy(struct kpod_cgroup *cg, struct kpod_err **err)
 {
+    cg_close_files(cg);
     if (kill_all(cg, err) < 0)
         return kpod_err_prefix(err, "cgroup '%s': destroy", cg->path);
     if (cg->version == KPOD_CGROUP_V2) {

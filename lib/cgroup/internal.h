@@ -58,13 +58,37 @@ const char *cg2_ctrl_name(unsigned bit);
  * over-long paths rejected. Returns a new string or NULL with *err set. */
 char *cg_normalize_path(const char *path, struct kpod_err **err);
 
+/* A stat file kept open (kpod_cgroup_keep_stat_files), re-read with pread at offset 0. */
+struct cg_open_file {
+    const char *dir;  /* one of the handle's own dir strings */
+    const char *file; /* a string literal */
+    int fd;
+};
+#define CG_MAX_OPEN_FILES 16
+
 struct kpod_cgroup {
     enum kpod_cgroup_version version;
-    char *path;           /* normalised relative path, e.g. "kpod/abc/web" */
-    char *dirs[CG_NCTRL]; /* v1: <mount>/<path> per controller, NULL if not mounted */
-    char *root;           /* v2: the cgroup2 mount */
-    char *dir;            /* v2: <root>/<path> */
+    char *path;             /* normalised relative path, e.g. "kpod/abc/web" */
+    char *mounts[CG_NCTRL]; /* v1: the mount of each controller's hierarchy, NULL if none */
+    char *dirs[CG_NCTRL];   /* v1: <mount>/<path> per controller, NULL if not mounted */
+    char *root;             /* v2: the cgroup2 mount */
+    char *dir;              /* v2: <root>/<path> */
+    bool keep_files;
+    size_t nfiles;
+    struct cg_open_file files[CG_MAX_OPEN_FILES];
 };
+
+/* Stats reads: like cg_read / cg_read_u64, through the handle's kept-open files when asked. */
+ssize_t cg_read_stat(struct kpod_cgroup *cg, const char *dir, const char *file, char *buf,
+                     size_t size, struct kpod_err **err);
+int cg_read_stat_u64(struct kpod_cgroup *cg, const char *dir, const char *file, uint64_t *ret,
+                     struct kpod_err **err);
+void cg_close_files(struct kpod_cgroup *cg);
+
+/* Opens or creates a v1 cgroup on the hierarchies of m (the host's, or a test's); takes path
+ * (normalised). */
+struct kpod_cgroup *cg_open_v1(const struct cg_mounts *m, char *path, bool create,
+                               struct kpod_err **err);
 
 /* v1: true if dirs[c] is set and no earlier controller shares its directory (co-mounted
  * cpu,cpuacct), so per-hierarchy work runs once per directory. */
@@ -88,6 +112,30 @@ int cg_collect_pids(const char *dir, pid_t **pids, size_t *n, size_t *cap, struc
 /* Removes dir's sub-cgroups, leaves first, then dir itself; retries while busy (processes
  * still exiting). A missing dir is fine. */
 int cg_rmdir_tree(const char *dir, struct kpod_err **err);
+
+/* Device rules (devices.c). */
+enum {
+    CG_DEV_MKNOD = 1, /* BPF_DEVCG_ACC_* values */
+    CG_DEV_READ = 2,
+    CG_DEV_WRITE = 4,
+    CG_DEV_RWM = 7,
+};
+struct cg_device_rule {
+    char type;       /* 'a', 'b', 'c' */
+    long long major; /* -1: any */
+    long long minor; /* -1: any */
+    unsigned access; /* CG_DEV_* bits */
+};
+/* Parses "c 1:3 rwm", "b *:* m", "c 136:* rw", "a". Pure. */
+int cg_parse_device_rule(const char *text, struct cg_device_rule *ret, struct kpod_err **err);
+struct bpf_insn;
+/* Compiles allow rules into a cgroup device program (default deny) in out, which holds at
+ * least 8 + 8 * nrules instructions; returns the count. Pure. */
+size_t cg_device_program(const struct cg_device_rule *rules, size_t nrules, struct bpf_insn *out);
+/* Attaches the program for allow to the v2 cgroup, replacing the ones attached before. */
+int cg_v2_apply_devices(struct kpod_cgroup *cg, char **allow, struct kpod_err **err);
+/* How many device programs are attached to the v2 cgroup. */
+int cg_v2_device_programs(struct kpod_cgroup *cg, struct kpod_err **err);
 
 /* The v1 backend (v1.c). */
 int cg_v1_create(struct kpod_cgroup *cg, struct kpod_err **err);

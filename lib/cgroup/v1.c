@@ -62,12 +62,11 @@ mkdir_levels(const char *mount, const char *path, bool cpuset, char ***made, str
 int
 cg_v1_create(struct kpod_cgroup *cg, struct kpod_err **err)
 {
-    const struct cg_mounts *m = cg_host_mounts();
     _cleanup_strv_ char **made = NULL;
     for (int c = 0; c < CG_NCTRL; c++) {
         if (!cg_v1_first(cg, c))
             continue;
-        if (mkdir_levels(m->v1[c], cg->path, c == CG_CPUSET, &made, err) < 0) {
+        if (mkdir_levels(cg->mounts[c], cg->path, c == CG_CPUSET, &made, err) < 0) {
             /* Nothing half-made: remove what this call created, deepest first. */
             for (size_t i = kpod_strv_len(made); i-- > 0;)
                 rmdir(made[i]);
@@ -151,6 +150,11 @@ apply_devices(struct kpod_cgroup *cg, char **allow, struct kpod_err **err)
         return 0;
     if (need(cg, CG_DEVICES, "the device allowlist", err) < 0)
         return -1;
+    for (size_t i = 0; allow[i] != NULL; i++) {
+        struct cg_device_rule r;
+        if (cg_parse_device_rule(allow[i], &r, err) < 0)
+            return -1;
+    }
     if (cg_write(cg->dirs[CG_DEVICES], "devices.deny", "a", err) < 0)
         return -1;
     for (size_t i = 0; allow[i] != NULL; i++) {
@@ -244,17 +248,17 @@ stats_cpu(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
     if (dir == NULL)
         return;
     uint64_t v;
-    if (cg_read_u64(dir, "cpuacct.usage", &v, NULL) == 0)
+    if (cg_read_stat_u64(cg, dir, "cpuacct.usage", &v, NULL) == 0)
         st->cpu_usage_ns = v;
-    if (cg_read_u64(dir, "cpuacct.usage_user", &v, NULL) == 0)
+    if (cg_read_stat_u64(cg, dir, "cpuacct.usage_user", &v, NULL) == 0)
         st->cpu_user_ns = v;
-    if (cg_read_u64(dir, "cpuacct.usage_sys", &v, NULL) == 0) {
+    if (cg_read_stat_u64(cg, dir, "cpuacct.usage_sys", &v, NULL) == 0) {
         st->cpu_system_ns = v;
         return;
     }
     /* Older kernels: cpuacct.stat in clock ticks. */
     char buf[256];
-    if (cg_read(dir, "cpuacct.stat", buf, sizeof(buf), NULL) < 0)
+    if (cg_read_stat(cg, dir, "cpuacct.stat", buf, sizeof(buf), NULL) < 0)
         return;
     long hz = sysconf(_SC_CLK_TCK);
     uint64_t ns_per_tick = hz > 0 ? UINT64_C(1000000000) / (uint64_t)hz : 10000000;
@@ -270,19 +274,27 @@ stats_memory(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_e
         return 0;
     char buf[8192];
     uint64_t v;
-    if (cg_read_u64(dir, "memory.usage_in_bytes", &st->memory_usage, err) < 0 ||
-        cg_read(dir, "memory.stat", buf, sizeof(buf), err) < 0)
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (cg_read_stat_u64(cg, dir, "memory.usage_in_bytes", &st->memory_usage, &e) < 0) {
+        if (e->errnum == ENOENT || e->errnum == ENODEV)
+            return kpod_err_set(err, KPOD_ERR_NOTFOUND, 0, "cgroup '%s' not found", cg->path);
+        kpod_err_move(err, &e);
         return -1;
+    }
+    if (cg_read_stat(cg, dir, "memory.stat", buf, sizeof(buf), err) < 0)
+        return -1;
+    cg_read_stat_u64(cg, dir, "memory.max_usage_in_bytes", &st->memory_max_usage, NULL);
     uint64_t inactive = kpod_cgroup_parse_keyed(buf, "total_inactive_file", 0);
     st->memory_working_set = st->memory_usage > inactive ? st->memory_usage - inactive : 0;
     st->memory_cache = kpod_cgroup_parse_keyed(buf, "total_cache", 0);
     st->memory_rss = kpod_cgroup_parse_keyed(buf, "total_rss", 0);
     st->memory_swap = kpod_cgroup_parse_keyed(buf, "total_swap", 0);
-    uint64_t hier = kpod_cgroup_parse_keyed(buf, "hierarchical_memory_limit", UINT64_MAX);
-    if (cg_read_u64(dir, "memory.limit_in_bytes", &v, NULL) == 0 && hier < v)
-        v = hier; /* a limited parent (the pod) bounds the leaf */
+    /* The effective limit: the least of this cgroup's and its ancestors' (the pod's). */
+    v = kpod_cgroup_parse_keyed(buf, "hierarchical_memory_limit", UINT64_MAX);
+    if (v == UINT64_MAX && cg_read_stat_u64(cg, dir, "memory.limit_in_bytes", &v, NULL) < 0)
+        v = UINT64_MAX;
     st->memory_limit = v >= V1_UNLIMITED_MIN ? UINT64_MAX : v;
-    if (cg_read(dir, "memory.oom_control", buf, sizeof(buf), NULL) >= 0)
+    if (cg_read_stat(cg, dir, "memory.oom_control", buf, sizeof(buf), NULL) >= 0)
         st->oom_kills = kpod_cgroup_parse_keyed(buf, "oom_kill", 0);
     return 0;
 }
@@ -297,7 +309,7 @@ stats_blkio(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
         return;
     char buf[16384];
     for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-        if (cg_read(dir, files[i], buf, sizeof(buf), NULL) >= 0) {
+        if (cg_read_stat(cg, dir, files[i], buf, sizeof(buf), NULL) >= 0) {
             kpod_cgroup_parse_blkio(buf, KPOD_CGROUP_V1, &st->blkio_read_bytes,
                                     &st->blkio_write_bytes);
             return;
@@ -305,16 +317,29 @@ stats_blkio(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
     }
 }
 
+static void
+stats_throttling(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
+{
+    char buf[512];
+    if (cg->dirs[CG_CPU] == NULL ||
+        cg_read_stat(cg, cg->dirs[CG_CPU], "cpu.stat", buf, sizeof(buf), NULL) < 0)
+        return;
+    st->cpu_periods = kpod_cgroup_parse_keyed(buf, "nr_periods", 0);
+    st->cpu_throttled_periods = kpod_cgroup_parse_keyed(buf, "nr_throttled", 0);
+    st->cpu_throttled_ns = kpod_cgroup_parse_keyed(buf, "throttled_time", 0);
+}
+
 int
 cg_v1_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_err **err)
 {
     stats_cpu(cg, st);
+    stats_throttling(cg, st);
     if (stats_memory(cg, st, err) < 0)
         return -1;
     if (cg->dirs[CG_PIDS] != NULL) {
-        if (cg_read_u64(cg->dirs[CG_PIDS], "pids.current", &st->pids_current, err) < 0)
+        if (cg_read_stat_u64(cg, cg->dirs[CG_PIDS], "pids.current", &st->pids_current, err) < 0)
             return -1;
-        cg_read_u64(cg->dirs[CG_PIDS], "pids.max", &st->pids_limit, NULL);
+        cg_read_stat_u64(cg, cg->dirs[CG_PIDS], "pids.max", &st->pids_limit, NULL);
     }
     stats_blkio(cg, st);
     return 0;

@@ -121,9 +121,7 @@ cg_v2_apply(struct kpod_cgroup *cg, const struct kpod_cgroup_limits *l, struct k
     if (l->pids_limit > 0 && cg_writef(cg->dir, "pids.max", err, "%" PRId64, l->pids_limit) < 0)
         return -1;
     if (l->devices_allow != NULL)
-        kpod_warn("cgroup '%s': the device allowlist is not enforced by cgroup v2 (no eBPF device "
-                  "program); only the device nodes created in the container's /dev are reachable",
-                  cg->path);
+        return cg_v2_apply_devices(cg, l->devices_allow, err);
     return 0;
 }
 
@@ -180,17 +178,18 @@ static void
 stats_memory(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st)
 {
     char buf[8192];
-    if (cg_read_u64(cg->dir, "memory.current", &st->memory_usage, NULL) < 0)
+    if (cg_read_stat_u64(cg, cg->dir, "memory.current", &st->memory_usage, NULL) < 0)
         return; /* no memory controller here */
-    if (cg_read(cg->dir, "memory.stat", buf, sizeof(buf), NULL) >= 0) {
+    if (cg_read_stat(cg, cg->dir, "memory.stat", buf, sizeof(buf), NULL) >= 0) {
         uint64_t inactive = kpod_cgroup_parse_keyed(buf, "inactive_file", 0);
         st->memory_working_set = st->memory_usage > inactive ? st->memory_usage - inactive : 0;
         st->memory_cache = kpod_cgroup_parse_keyed(buf, "file", 0);
         st->memory_rss = kpod_cgroup_parse_keyed(buf, "anon", 0);
     }
-    cg_read_u64(cg->dir, "memory.max", &st->memory_limit, NULL);
-    cg_read_u64(cg->dir, "memory.swap.current", &st->memory_swap, NULL);
-    if (cg_read(cg->dir, "memory.events", buf, sizeof(buf), NULL) >= 0)
+    cg_read_stat_u64(cg, cg->dir, "memory.max", &st->memory_limit, NULL);
+    cg_read_stat_u64(cg, cg->dir, "memory.peak", &st->memory_max_usage, NULL);
+    cg_read_stat_u64(cg, cg->dir, "memory.swap.current", &st->memory_swap, NULL);
+    if (cg_read_stat(cg, cg->dir, "memory.events", buf, sizeof(buf), NULL) >= 0)
         st->oom_kills = kpod_cgroup_parse_keyed(buf, "oom_kill", 0);
 }
 
@@ -198,18 +197,24 @@ int
 cg_v2_stats(struct kpod_cgroup *cg, struct kpod_cgroup_stats *st, struct kpod_err **err)
 {
     char buf[16384];
-    /* cgroup.procs exists in every cgroup: a missing one means the cgroup is gone. */
-    if (!cg_file_exists(cg->dir, "cgroup.procs"))
-        return kpod_err_set(err, KPOD_ERR_NOTFOUND, ENOENT, "read '%s'", cg->dir);
-    if (cg_read(cg->dir, "cpu.stat", buf, sizeof(buf), NULL) >= 0) {
-        st->cpu_usage_ns = kpod_cgroup_parse_keyed(buf, "usage_usec", 0) * 1000;
-        st->cpu_user_ns = kpod_cgroup_parse_keyed(buf, "user_usec", 0) * 1000;
-        st->cpu_system_ns = kpod_cgroup_parse_keyed(buf, "system_usec", 0) * 1000;
+    /* cpu.stat is a core file of every v2 cgroup (4.15+): missing, the cgroup is gone. */
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (cg_read_stat(cg, cg->dir, "cpu.stat", buf, sizeof(buf), &e) < 0) {
+        if (e->errnum == ENOENT || e->errnum == ENODEV)
+            return kpod_err_set(err, KPOD_ERR_NOTFOUND, 0, "cgroup '%s' not found", cg->path);
+        kpod_err_move(err, &e);
+        return -1;
     }
+    st->cpu_usage_ns = kpod_cgroup_parse_keyed(buf, "usage_usec", 0) * 1000;
+    st->cpu_user_ns = kpod_cgroup_parse_keyed(buf, "user_usec", 0) * 1000;
+    st->cpu_system_ns = kpod_cgroup_parse_keyed(buf, "system_usec", 0) * 1000;
+    st->cpu_periods = kpod_cgroup_parse_keyed(buf, "nr_periods", 0);
+    st->cpu_throttled_periods = kpod_cgroup_parse_keyed(buf, "nr_throttled", 0);
+    st->cpu_throttled_ns = kpod_cgroup_parse_keyed(buf, "throttled_usec", 0) * 1000;
     stats_memory(cg, st);
-    if (cg_read_u64(cg->dir, "pids.current", &st->pids_current, NULL) == 0)
-        cg_read_u64(cg->dir, "pids.max", &st->pids_limit, NULL);
-    if (cg_read(cg->dir, "io.stat", buf, sizeof(buf), NULL) >= 0)
+    if (cg_read_stat_u64(cg, cg->dir, "pids.current", &st->pids_current, NULL) == 0)
+        cg_read_stat_u64(cg, cg->dir, "pids.max", &st->pids_limit, NULL);
+    if (cg_read_stat(cg, cg->dir, "io.stat", buf, sizeof(buf), NULL) >= 0)
         kpod_cgroup_parse_blkio(buf, KPOD_CGROUP_V2, &st->blkio_read_bytes, &st->blkio_write_bytes);
     return 0;
 }
