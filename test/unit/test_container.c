@@ -2,11 +2,13 @@
  * filter building, signals, exit codes, the plan's validation, the state file. No root. */
 #include "container/internal.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -291,6 +293,65 @@ test_stop(void)
     waitpid(c, NULL, 0);
 }
 
+static void
+test_sync(void)
+{
+    int sv[2];
+    if (!ok(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair"))
+        return;
+    struct kpod_err e = {
+        .errnum = ENOENT, .kind = KPOD_ERR_NOTFOUND, .msg = "exec '/x': No such file or directory"};
+    ok(sync_send_err(sv[0], &e) == 0, "send an error");
+    struct sync_msg m;
+    int fd = -1;
+    ok(sync_recv(sv[1], &m, &fd) == 0 && m.type == SYNC_ERROR && fd == -1, "receive it");
+    _cleanup_err_ struct kpod_err *got = NULL;
+    sync_to_err(&m, &got);
+    ok(got != NULL && got->kind == KPOD_ERR_NOTFOUND && got->errnum == ENOENT, "kind and errno");
+    is_str(got ? got->msg : NULL, e.msg, "message");
+    int p[2];
+    if (pipe(p) == 0) {
+        ok(sync_send(sv[0], SYNC_CONSOLE, p[0]) == 0, "send an fd");
+        ok(sync_recv(sv[1], &m, &fd) == 0 && m.type == SYNC_CONSOLE && fd >= 0, "fd received");
+        if (fd >= 0) {
+            ok(write(p[1], "x", 1) == 1, "write to the pipe");
+            char c = 0;
+            ok(read(fd, &c, 1) == 1 && c == 'x', "read through the passed fd");
+            close(fd);
+        }
+        close(p[0]);
+        close(p[1]);
+    }
+    close(sv[0]);
+    ok(sync_recv(sv[1], &m, &fd) < 0, "EOF when the peer is gone");
+    close(sv[1]);
+
+    /* The OCI console socket: the fd arrives with the name as payload. */
+    int cs[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) == 0 && pipe(p) == 0) {
+        ok(console_send(cs[0], p[1]) == 0, "console_send");
+        char buf[64];
+        union {
+            char b[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr a;
+        } u;
+        struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+        struct msghdr msg = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+        ssize_t n = recvmsg(cs[1], &msg, 0);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        ok(n > 0 && c != NULL && c->cmsg_type == SCM_RIGHTS, "SCM_RIGHTS on the console socket");
+        if (c != NULL) {
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+            close(fd);
+        }
+        close(p[0]);
+        close(p[1]);
+        close(cs[0]);
+        close(cs[1]);
+    }
+}
+
 int
 main(void)
 {
@@ -302,5 +363,6 @@ main(void)
     test_plan();
     test_state();
     test_stop();
+    test_sync();
     return tap_done();
 }
