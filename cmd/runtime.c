@@ -139,7 +139,12 @@ create_locked(const struct rt_create_opts *o, struct rt *r, struct kpod_containe
     if (terminal && o->console_socket != NULL &&
         (csock = connect_console(o->console_socket, err)) < 0)
         return -1;
+    struct kpod_container_overlay ov = {
+        .lowers = o->overlay_lower, .upper = o->overlay_upper, .work = o->overlay_work};
+    if (o->overlay_lower == NULL && (o->overlay_upper || o->overlay_work))
+        return kpod_err_usage(err, "--overlay-upper and --overlay-work need --overlay-lower");
     struct kpod_container_opts co = {
+        .overlay = o->overlay_lower ? &ov : NULL,
         .id = o->id,
         .bundle = bundle,
         .spec = r->spec,

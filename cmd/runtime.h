@@ -36,6 +36,9 @@ struct rt_create_opts {
     const char *console_socket; /* path or NULL */
     const char *pid_file;       /* path or NULL */
     bool want_console;          /* run: keep the pty master */
+    char **overlay_lower;       /* --overlay-lower (top-most first), NULL: none */
+    const char *overlay_upper;
+    const char *overlay_work;
 };
 int rt_create(const struct kpod_ctx *ctx, const struct rt_create_opts *o, struct rt *r,
               struct kpod_container **ret, struct kpod_err **err);

@@ -4,6 +4,9 @@
 struct run_opts {
     char *bundle;
     char *pid_file;
+    char **overlay_lower;
+    char *overlay_upper;
+    char *overlay_work;
     bool detach;
 };
 
@@ -14,6 +17,12 @@ static const struct kpod_opt run_opts[] = {
      "write the container process's pid to PATH", "file", NULL, false},
     {"detach", 'd', KPOD_OPT_BOOL, offsetof(struct run_opts, detach), NULL,
      "start the container and return without waiting for it", NULL, NULL, false},
+    {"overlay-lower", 0, KPOD_OPT_STRV, offsetof(struct run_opts, overlay_lower), "DIR",
+     "mount an overlay of DIR (repeatable, top-most first) on root.path", "dir", NULL, false},
+    {"overlay-upper", 0, KPOD_OPT_STRING, offsetof(struct run_opts, overlay_upper), "DIR",
+     "the overlay's writable upper directory", "dir", NULL, false},
+    {"overlay-work", 0, KPOD_OPT_STRING, offsetof(struct run_opts, overlay_work), "DIR",
+     "the overlay's work directory (same filesystem as the upper)", "dir", NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -25,6 +34,9 @@ run_run(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err
         .id = argv[0],
         .bundle = o->bundle,
         .pid_file = o->pid_file,
+        .overlay_lower = o->overlay_lower,
+        .overlay_upper = o->overlay_upper,
+        .overlay_work = o->overlay_work,
         .want_console = !o->detach,
     };
     struct rt r;

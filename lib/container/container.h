@@ -18,6 +18,16 @@
 #define KPOD_CONTAINER_EXIT_CANNOT_INVOKE 126
 #define KPOD_CONTAINER_EXIT_NOT_FOUND 127
 
+/* An overlayfs root (the image's layers): mounted on root.path by the container's own process,
+ * in its mount namespace, so it disappears with the container. */
+struct kpod_container_overlay {
+    char *const *lowers; /* top-most first, NULL-terminated */
+    const char *upper;   /* NULL (and work NULL): a read-only overlay */
+    const char *work;
+};
+/* The classic mount(2) option string for o, with ':', ',' and '\' escaped (pure). */
+char *kpod_container_overlay_data(const struct kpod_container_overlay *o);
+
 struct kpod_container_opts {
     const char *id;                   /* the container id, also in error messages */
     const char *bundle;               /* absolute bundle dir; root.path is relative to it */
@@ -32,6 +42,7 @@ struct kpod_container_opts {
      * "kpod-runtime-<id>" when that is unset too. */
     const char *cgroup_path;
     bool no_cgroup; /* do not create or join any cgroup (tests, nested setups) */
+    const struct kpod_container_overlay *overlay; /* NULL: root.path is ready as it is */
 };
 
 /* A created container as the parent sees it. */

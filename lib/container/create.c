@@ -269,6 +269,7 @@ kpod_container_create(const struct kpod_container_opts *o, struct kpod_container
     c->id = xstrdup(o->id);
     c->console_fd = -1;
     int r = plan_init(&p, o->spec, o->bundle, o->id, err);
+    p.overlay = o->overlay;
     if (r == 0) {
         c->rootfs = xstrdup(p.rootfs);
         r = create_in(&p, o, c, err);

@@ -61,6 +61,7 @@ struct plan {
     struct ns_join joins[8];
     size_t n_joins;
     int pidns_fd; /* a pid namespace to join (parent side), -1 */
+    const struct kpod_container_overlay *overlay;
     struct mount_plan *mounts;
     size_t n_mounts;
     unsigned long root_propagation;
@@ -138,6 +139,9 @@ int rootfs_prepare(struct plan *p, struct kpod_err **err);
 int rootfs_pivot(struct plan *p, struct kpod_err **err);
 int rootfs_finish(struct plan *p, struct kpod_err **err);
 int rootfs_mask(struct plan *p, struct kpod_err **err);
+/* overlay.c */
+int rootfs_mount_overlay(const struct kpod_container_overlay *o, const char *target,
+                         struct kpod_err **err);
 
 /* hooks.c */
 int hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,

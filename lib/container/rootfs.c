@@ -248,6 +248,8 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
         prop = MS_REC | MS_SLAVE;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return kpod_err_sys(err, "make '/' private");
+    if (p->overlay != NULL && rootfs_mount_overlay(p->overlay, p->rootfs, err) < 0)
+        return -1;
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return kpod_err_sys(err, "bind rootfs '%s'", p->rootfs);
     p->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -137,3 +137,22 @@ c"
     assert "$output" =~ "^Error: container '$ID': mount '/x' \(tmpfs\): Invalid argument$"
     check_runtime_leaks
 }
+
+@test "overlay root: writes land in the upper layer, the lower stays intact, nothing stays mounted" {
+    mkdir -p "$BATS_TEST_TMPDIR"/{top,upper,work,merged}
+    echo top >"$BATS_TEST_TMPDIR/top/layer"
+    b=$(make_bundle ".root.path = \"$BATS_TEST_TMPDIR/merged\" | .root.readonly = false
+        | $(with_args sh -c 'cat /layer; echo new > /newfile; rm /layer; ls /bin/busybox')")
+    run_kpod runtime run --bundle "$b" --overlay-lower "$BATS_TEST_TMPDIR/top" \
+        --overlay-lower "$BATS_FILE_TMPDIR/rootfs" --overlay-upper "$BATS_TEST_TMPDIR/upper" \
+        --overlay-work "$BATS_TEST_TMPDIR/work" "$ID"
+    assert "$output" == "top
+/bin/busybox"
+    assert "$(cat "$BATS_TEST_TMPDIR/upper/newfile")" == new "the write is in the upper layer"
+    assert "$(cat "$BATS_TEST_TMPDIR/top/layer")" == top "the lower layer is intact"
+    [ ! -e "$BATS_FILE_TMPDIR/rootfs/newfile" ] || die "the write reached the lower layer"
+    [ -z "$(ls -A "$BATS_TEST_TMPDIR/merged")" ] || die "the overlay is still mounted on the host"
+    run_kpod 125 runtime run --bundle "$b" --overlay-upper "$BATS_TEST_TMPDIR/upper" "$ID"
+    assert "$output" == "Error: --overlay-upper and --overlay-work need --overlay-lower"
+    check_runtime_leaks
+}

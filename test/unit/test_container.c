@@ -352,6 +352,18 @@ test_sync(void)
     }
 }
 
+static void
+test_overlay_data(void)
+{
+    char *lowers[] = {"/l/top", "/l/a:b", "/l/c,d", NULL};
+    struct kpod_container_overlay o = {.lowers = lowers, .upper = "/u", .work = "/w"};
+    _cleanup_free_ char *d = kpod_container_overlay_data(&o);
+    is_str(d, "lowerdir=/l/top:/l/a\\:b:/l/c\\,d,upperdir=/u,workdir=/w", "overlay options");
+    struct kpod_container_overlay ro = {.lowers = lowers};
+    _cleanup_free_ char *d2 = kpod_container_overlay_data(&ro);
+    is_str(d2, "lowerdir=/l/top:/l/a\\:b:/l/c\\,d", "read-only overlay");
+}
+
 int
 main(void)
 {
@@ -364,5 +376,6 @@ main(void)
     test_state();
     test_stop();
     test_sync();
+    test_overlay_data();
     return tap_done();
 }
