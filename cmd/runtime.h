@@ -2,6 +2,7 @@
  * <runroot>/runtime/<id>, its lock, the bundle's spec. */
 #pragma once
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

@@ -63,6 +63,13 @@ teardown() {
     run_kpod 126 runtime delete "$ID"
     assert "$output" == "Error: container '$ID': is created: stop it or use --force"
 
+    run_kpod runtime list --format json
+    assert "$(jq -r '.[] | .id + " " + .status' <<<"$output")" == "$ID created" "list --format json"
+    run_kpod runtime list
+    assert "${lines[0]}" =~ "^ID +PID +STATUS +CREATED +BUNDLE$" "table header"
+    assert "${lines[1]}" =~ "^$ID +$pid +created " "table row"
+    run_kpod runtime list -q
+    assert "$output" == "$ID" "ids only"
     run_kpod runtime start "$ID"
     run_kpod runtime state "$ID"
     assert "$(jq -r .status <<<"$output")" == running "status after start"
