@@ -11,8 +11,8 @@ struct list_opts {
 static const struct kpod_opt list_opts[] = {
     {"format", 'f', KPOD_OPT_STRING, offsetof(struct list_opts, format), "FORMAT",
      "output format: table or json", "=table json", "table", false},
-    {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct list_opts, quiet), NULL,
-     "print the ids only", NULL, NULL, false},
+    {"quiet", 'q', KPOD_OPT_BOOL, offsetof(struct list_opts, quiet), NULL, "print the ids only",
+     NULL, NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -60,7 +60,8 @@ collect(const struct kpod_ctx *ctx, json_t *out, struct kpod_err **err)
 static int
 by_id(const void *a, const void *b)
 {
-    return strcmp(kpod_json_str(*(json_t *const *)a, "id"), kpod_json_str(*(json_t *const *)b, "id"));
+    return strcmp(kpod_json_str(*(json_t *const *)a, "id"),
+                  kpod_json_str(*(json_t *const *)b, "id"));
 }
 
 static int
@@ -96,8 +97,7 @@ run_list(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
             continue;
         }
         printf("%-20s %-8lld %-8s %-31s %s\n", kpod_json_str(j, "id"), kpod_json_int(j, "pid", 0),
-               kpod_json_str(j, "status"), kpod_json_str(j, "created"),
-               kpod_json_str(j, "bundle"));
+               kpod_json_str(j, "status"), kpod_json_str(j, "created"), kpod_json_str(j, "bundle"));
     }
     return 0;
 }

@@ -69,6 +69,24 @@ read_self_cgroup(struct plan *p)
     }
 }
 
+/* In a new user namespace, with the maps written: take uid/gid 0 if they are mapped, so files
+ * are accessed as the namespace's root. */
+static int
+become_ns_root(const struct plan *p, struct kpod_err **err)
+{
+    const struct kpod_oci_linux *l = p->spec->linux_;
+    bool uid0 = false, gid0 = false;
+    for (size_t i = 0; i < l->n_uid_mappings; i++)
+        uid0 = uid0 || l->uid_mappings[i].container_id == 0;
+    for (size_t i = 0; i < l->n_gid_mappings; i++)
+        gid0 = gid0 || l->gid_mappings[i].container_id == 0;
+    if (gid0 && setresgid(0, 0, 0) < 0)
+        return kpod_err_sys(err, "user namespace: setgid 0");
+    if (uid0 && setresuid(0, 0, 0) < 0)
+        return kpod_err_sys(err, "user namespace: setuid 0");
+    return 0;
+}
+
 static int
 write_oom_score_adj(const struct kpod_oci_process *pr, struct kpod_err **err)
 {
@@ -104,6 +122,8 @@ static int
 child_setup(struct plan *p, struct kpod_err **err)
 {
     if (join_namespaces(p, false, err) < 0 || wait_for(p->sync_fd, SYNC_GO, err) < 0)
+        return -1;
+    if (p->new_userns && become_ns_root(p, err) < 0)
         return -1;
     read_self_cgroup(p);
     if (p->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)

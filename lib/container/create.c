@@ -229,6 +229,32 @@ prepare_fifo(struct plan *p, struct kpod_container *c, const char *state_dir, st
 }
 
 static int
+write_map(pid_t pid, const char *file, const struct kpod_oci_id_mapping *m, size_t n,
+          struct kpod_err **err)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+    _cleanup_free_ char *text = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *next = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
+        free(text);
+        text = next;
+    }
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || kpod_fs_write_all(fd, text, strlen(text)) < 0)
+        return kpod_err_sys(err, "write '%s'", path);
+    return 0;
+}
+
+static int
+write_id_maps(const struct kpod_oci_linux *l, pid_t pid, struct kpod_err **err)
+{
+    if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0 ||
+        write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+        return kpod_err_prefix(err, "user namespace");
+    return 0;
+}
+
+static int
 create_in(struct plan *p, const struct kpod_container_opts *o, struct kpod_container *c,
           struct kpod_err **err)
 {
@@ -249,6 +275,8 @@ create_in(struct plan *p, const struct kpod_container_opts *o, struct kpod_conta
         return -1;
     }
     if (setup_cgroup(o, c->pid, &c->cgroup_path, err) < 0)
+        return -1;
+    if (p->new_userns && write_id_maps(o->spec->linux_, c->pid, err) < 0)
         return -1;
     if (sync_send(parent_fd, SYNC_GO, -1) < 0)
         return kpod_err_sys(err, "sync with the container process");

@@ -57,7 +57,7 @@ struct plan {
     char *rootfs;
     int clone_flags;   /* new namespaces created by clone (not cgroup) */
     bool new_cgroupns; /* unshared by the child once in its cgroup */
-    bool new_mountns, new_utsns, own_utsns, new_netns, new_pidns, new_ipcns;
+    bool new_mountns, new_utsns, own_utsns, new_netns, new_pidns, new_ipcns, new_userns;
     struct ns_join joins[8];
     size_t n_joins;
     int pidns_fd; /* a pid namespace to join (parent side), -1 */

@@ -164,6 +164,9 @@ mount_one(int rootfd, const struct mount_plan *mp, const struct plan *p, struct 
     return 0;
 }
 
+/* Set in the child when it runs in a new user namespace. */
+static bool userns_nodes;
+
 struct dev_node {
     const char *name;
     unsigned major, minor;
@@ -179,10 +182,30 @@ static const char *const default_links[][2] = {
     {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 };
 
+/* In a user namespace mknod is refused: bind the host's node onto an empty file instead. */
+static int
+bind_node(int dirfd, const char *name, const char *what, struct kpod_err **err)
+{
+    int fd = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return kpod_err_sys(err, "device '%s'", what);
+    close(fd);
+    _cleanup_close_ int t = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0)
+        return kpod_err_sys(err, "device '%s'", what);
+    char target[64];
+    fd_path(target, sizeof(target), t);
+    if (mount(what, target, NULL, MS_BIND, NULL) < 0)
+        return kpod_err_sys(err, "device '%s': bind from the host", what);
+    return 0;
+}
+
 static int
 make_node(int dirfd, const char *name, mode_t type, unsigned major, unsigned minor, mode_t mode,
           const char *what, struct kpod_err **err)
 {
+    if (userns_nodes)
+        return bind_node(dirfd, name, what, err);
     if (mknodat(dirfd, name, type | mode, makedev(major, minor)) < 0 && errno != EEXIST)
         return kpod_err_sys(err, "device '%s'", what);
     /* O_PATH dir fds cannot fchmodat names through symlinks: refuse them. */
@@ -233,8 +256,8 @@ make_spec_devices(int rootfd, const struct kpod_oci_linux *l, struct kpod_err **
         if (make_node(dfd, slash + 1, type, (unsigned)d->major, (unsigned)d->minor, mode, d->path,
                       err) < 0)
             return -1;
-        if (fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
-                     AT_SYMLINK_NOFOLLOW) < 0)
+        if (!userns_nodes && fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0,
+                                      d->has_gid ? d->gid : 0, AT_SYMLINK_NOFOLLOW) < 0)
             return kpod_err_sys(err, "device '%s': chown", d->path);
     }
     return 0;
@@ -248,6 +271,7 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
         prop = MS_REC | MS_SLAVE;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return kpod_err_sys(err, "make '/' private");
+    userns_nodes = p->new_userns;
     if (p->overlay != NULL && rootfs_mount_overlay(p->overlay, p->rootfs, err) < 0)
         return -1;
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

@@ -100,3 +100,26 @@ same_as_crun() {
     same_as_crun "$(with_args sh -c 'exit 3')" 3
     same_as_crun "del(.linux.namespaces[] | select(.type == \"pid\")) | $(with_args sh -c 'kill -KILL $$')" 137
 }
+
+@test "crun parity: a new user namespace with id mappings" {
+    local userns='.linux.namespaces += [{"type": "user"}]
+        | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+    # The mapped root (host uid 100000) must be able to reach the rootfs and the bundle.
+    local d=$BATS_FILE_TMPDIR
+    while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+    d=$BATS_TEST_TMPDIR
+    while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+    same_as_crun "$userns | $(with_args sh -c 'id; cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin/busybox; grep -E "^Cap(Eff|Bnd)" /proc/self/status; ls /dev | tr "\n" " "; echo x > /dev/null && echo ok')"
+    assert "${lines[0]}" == "uid=0(root) gid=0(root)"
+    assert "${lines[3]}" == "65534:65534" "host root's files are unmapped"
+    b=$(make_bundle "$userns | $(with_args sleep 1000)")
+    "$KPOD" runtime run -d --bundle "$b" "$ID" </dev/null >/dev/null 2>&1
+    pid=$("$KPOD" runtime state "$ID" | jq -r .pid)
+    assert "$(awk '{print $2}' /proc/$pid/uid_map)" == 100000 "the container's uid 0 is host 100000"
+    run_kpod runtime exec "$ID" sh -c 'id; readlink /proc/self/ns/user'
+    assert "${lines[0]}" == "uid=0(root) gid=0(root)" "exec joins the user namespace"
+    assert "${lines[1]}" == "$(readlink /proc/$pid/ns/user)"
+    run_kpod runtime delete -f "$ID"
+    check_runtime_leaks
+}

@@ -205,7 +205,24 @@ test_plan(void)
     _cleanup_free_ char *e2 = xasprintf(base, ", {\"type\": \"galaxy\"}", "");
     expect_plan_error(e2, dir, "namespace: unknown type 'galaxy'");
     _cleanup_free_ char *e3 = xasprintf(base, ", {\"type\": \"user\"}", "");
-    expect_plan_error(e3, dir, "namespace 'user': not supported by kpod");
+    expect_plan_error(e3, dir, "namespace 'user': needs uidMappings and gidMappings");
+    _cleanup_free_ char *e7 = xasprintf(base,
+                                        ", {\"type\": \"user\"}, {\"type\": \"net\", "
+                                        "\"path\": \"/proc/self/ns/net\"}",
+                                        "");
+    expect_plan_error(e7, dir, "namespace: unknown type 'net'");
+    _cleanup_free_ char *e8 = xasprintf(base,
+                                        ", {\"type\": \"user\"}, {\"type\": \"network\", "
+                                        "\"path\": \"/proc/self/ns/net\"}",
+                                        "");
+    expect_plan_error(e8, dir, "cannot be combined with joined namespaces");
+    _cleanup_free_ char *e9 = xasprintf(base, "", ", \"linux\": {\"uidMappings\": []}");
+    _cleanup_free_ char *e10 =
+        xasprintf("{\"process\": {\"args\": [\"sh\"]}, \"root\": {\"path\": \"rootfs\"}, "
+                  "\"linux\": {\"namespaces\": [{\"type\": \"mount\"}], \"uidMappings\": "
+                  "[{\"containerID\": 0, \"hostID\": 1, \"size\": 1}]}}");
+    expect_plan_error(e10, dir, "uidMappings: need a new 'user' namespace");
+    (void)e9;
     _cleanup_free_ char *e4 = xasprintf(base, "", ", \"hostname\": \"h\"");
     expect_plan_error(e4, dir, "hostname 'h': needs a 'uts' namespace");
     expect_plan_error("{\"process\": {\"args\": [\"sh\"]}, \"root\": {\"path\": \"nope\"}}", dir,
