@@ -123,3 +123,8 @@ same_as_crun() {
     run_kpod runtime delete -f "$ID"
     check_runtime_leaks
 }
+
+@test "crun parity: a cgroup namespace shows the container's cgroup as the root" {
+    same_as_crun ".linux.namespaces += [{\"type\": \"cgroup\"}] | $(with_args sh -c 'grep -E ":(memory|pids):" /proc/self/cgroup | sort; ls /sys/fs/cgroup/memory | grep -c "^memory\."; mount | grep -c " on /sys/fs/cgroup/"')"
+    assert "${lines[0]}" =~ ":memory:/$" "the container's memory cgroup is /"
+}
