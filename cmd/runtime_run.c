@@ -4,6 +4,7 @@
 struct run_opts {
     char *bundle;
     char *pid_file;
+    char *console_socket;
     char **overlay_lower;
     char *overlay_upper;
     char *overlay_work;
@@ -15,6 +16,9 @@ static const struct kpod_opt run_opts[] = {
      "the bundle directory (config.json and the rootfs)", "dir", ".", false},
     {"pid-file", 0, KPOD_OPT_STRING, offsetof(struct run_opts, pid_file), "PATH",
      "write the container process's pid to PATH", "file", NULL, false},
+    {"console-socket", 0, KPOD_OPT_STRING, offsetof(struct run_opts, console_socket), "PATH",
+     "with process.terminal: send the pty master to this unix socket instead of relaying it",
+     "file", NULL, false},
     {"detach", 'd', KPOD_OPT_BOOL, offsetof(struct run_opts, detach), NULL,
      "start the container and return without waiting for it", NULL, NULL, false},
     {"overlay-lower", 0, KPOD_OPT_STRV, offsetof(struct run_opts, overlay_lower), "DIR",
@@ -37,7 +41,8 @@ run_run(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err
         .overlay_lower = o->overlay_lower,
         .overlay_upper = o->overlay_upper,
         .overlay_work = o->overlay_work,
-        .want_console = !o->detach,
+        .console_socket = o->console_socket,
+        .want_console = !o->detach && o->console_socket == NULL,
     };
     struct rt r;
     _cleanup_container_ struct kpod_container *c = NULL;
