@@ -18,7 +18,8 @@ struct mount_flags {
     unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) */
     bool bind;
     bool recursive;
-    char *data; /* the rest, comma separated, for the filesystem; NULL if none */
+    char *data;     /* the rest, comma separated, for the filesystem; NULL if none */
+    char **ignored; /* options kpod does not implement (tmpcopyup, ...), for a warning */
 };
 /* Parses OCI mount options. Unknown options go to data (the filesystem decides). */
 void mount_flags_parse(char *const *options, struct mount_flags *ret);

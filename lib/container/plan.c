@@ -108,6 +108,12 @@ plan_mount(struct mount_plan *mp, const struct kpod_oci_mount *m, const char *bu
         return kpod_err_input(err, "mount '%s': destination must be absolute", m->destination);
     if (m->type != NULL && strcmp(m->type, "bind") == 0)
         mp->f.bind = true;
+    for (size_t i = 0; mp->f.ignored != NULL && mp->f.ignored[i] != NULL; i++)
+        kpod_warn("mount '%s': option '%s' is not supported: ignored", m->destination,
+                  mp->f.ignored[i]);
+    if (mp->f.bind && mp->f.data != NULL)
+        kpod_warn("mount '%s': options '%s' have no effect on a bind mount: ignored",
+                  m->destination, mp->f.data);
     if (!mp->f.bind) {
         if (m->type == NULL || *m->type == '\0')
             return kpod_err_input(err, "mount '%s': no type", m->destination);

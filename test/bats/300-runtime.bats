@@ -162,6 +162,11 @@ kpod_status() {
     KPOD_ALLOW_WARNINGS=1 run_kpod runtime run --bundle "$b" "$ID"
     assert "$output" =~ "Warning: .*config.json: ignoring unsupported field 'process.apparmorProfile'"
     assert "$output" =~ "Warning: .*config.json: ignoring unsupported field 'linux.intelRdt'"
+    b=$(make_bundle '.mounts += [{"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]},
+                                 {"destination": "/b", "type": "bind", "source": "/etc", "options": ["bind", "size=1m"]}]')
+    KPOD_ALLOW_WARNINGS=1 run_kpod runtime run --bundle "$b" "$ID"
+    assert "$output" =~ "Warning: mount '/t': option 'tmpcopyup' is not supported: ignored"
+    assert "$output" =~ "Warning: mount '/b': options 'size=1m' have no effect on a bind mount: ignored"
 }
 
 @test "runtime: hooks get the state on stdin, in order; failures and timeouts" {
