@@ -52,6 +52,66 @@ clone_child(struct plan *p, struct kpod_err **err)
     return pid;
 }
 
+/* Removes the entries of v starting with prefix. */
+static void
+strv_remove_prefix(char **v, const char *prefix)
+{
+    for (size_t k = 0; v != NULL && v[k] != NULL;) {
+        if (kpod_str_has_prefix(v[k], prefix)) {
+            free(v[k]);
+            memmove(v + k, v + k + 1, (kpod_strv_len(v + k + 1) + 1) * sizeof(char *));
+        } else {
+            k++;
+        }
+    }
+}
+
+/* The spec's device rules in the contract's terms: deny-all, then the allows in order (a later
+ * deny revokes the earlier allows of the same device; a deny-all starts over), then what every
+ * container gets, as runc does: mknod of anything, the default nodes, the terminals and the
+ * spec's own devices. NULL when the spec has no rules (the cgroup's default stays). */
+char **
+devices_allowlist(const struct kpod_oci_spec *spec)
+{
+    static const char *const defaults[] = {
+        "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+        "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+    };
+    const struct kpod_oci_linux *lx = spec->linux_;
+    const struct kpod_oci_resources *r = lx ? lx->resources : NULL;
+    if (r == NULL || r->n_devices == 0)
+        return NULL;
+    char **allow = xcalloc(1, sizeof(char *));
+    for (size_t i = 0; i < r->n_devices; i++) {
+        const struct kpod_oci_device_rule *d = &r->devices[i];
+        char maj[24] = "*", min[24] = "*";
+        if (d->major >= 0 && d->major != KPOD_OCI_UNSET)
+            snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
+        if (d->minor >= 0 && d->minor != KPOD_OCI_UNSET)
+            snprintf(min, sizeof(min), "%lld", (long long)d->minor);
+        const char *type = d->type ? d->type : "a";
+        if (d->allow) {
+            kpod_strv_push_take(
+                &allow, xasprintf("%s %s:%s %s", type, maj, min, d->access ? d->access : "rwm"));
+        } else if (strcmp(type, "a") == 0) {
+            kpod_strv_free(allow);
+            allow = xcalloc(1, sizeof(char *));
+        } else {
+            _cleanup_free_ char *dev = xasprintf("%s %s:%s ", type, maj, min);
+            strv_remove_prefix(allow, dev);
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+        kpod_strv_push(&allow, defaults[i]);
+    for (size_t i = 0; i < lx->n_devices; i++) {
+        const struct kpod_oci_device *d = &lx->devices[i];
+        if (d->type[0] == 'c' || d->type[0] == 'b' || d->type[0] == 'u')
+            kpod_strv_push_take(&allow, xasprintf("%c %lld:%lld rwm", d->type[0] == 'b' ? 'b' : 'c',
+                                                  (long long)d->major, (long long)d->minor));
+    }
+    return allow;
+}
+
 static int
 limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
 {
@@ -73,45 +133,7 @@ limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
     l->cpuset_mems = r->cpu_mems ? xstrdup(r->cpu_mems) : NULL;
     if (r->pids_limit > 0)
         l->pids_limit = r->pids_limit;
-    for (size_t i = 0; i < r->n_devices; i++) {
-        const struct kpod_oci_device_rule *d = &r->devices[i];
-        char maj[24] = "*", min[24] = "*";
-        if (d->major >= 0 && d->major != KPOD_OCI_UNSET)
-            snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
-        if (d->minor >= 0 && d->minor != KPOD_OCI_UNSET)
-            snprintf(min, sizeof(min), "%lld", (long long)d->minor);
-        const char *type = d->type ? d->type : "a";
-        /* The contract writes a deny-all first; allow rules follow in order. A deny rule after
-         * the first is not expressible there: skip it with a note. */
-        if (!d->allow) {
-            if (i > 0 || strcmp(type, "a") != 0)
-                kpod_debug("device rule %zu (deny %s %s:%s) left to the default deny", i, type, maj,
-                           min);
-            if (l->devices_allow == NULL)
-                l->devices_allow = xcalloc(1, sizeof(char *));
-            continue;
-        }
-        kpod_strv_push_take(&l->devices_allow, xasprintf("%s %s:%s %s", type, maj, min,
-                                                         d->access ? d->access : "rwm"));
-    }
-    /* What every container gets, as other runtimes do: mknod of anything (access to it is
-     * still denied), the default nodes, the terminals, and the spec's own devices. */
-    static const char *const defaults[] = {
-        "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
-        "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
-    };
-    if (l->devices_allow != NULL) {
-        for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
-            kpod_strv_push(&l->devices_allow, defaults[i]);
-        const struct kpod_oci_linux *lx = spec->linux_;
-        for (size_t i = 0; i < lx->n_devices; i++) {
-            const struct kpod_oci_device *d = &lx->devices[i];
-            if (d->type[0] == 'c' || d->type[0] == 'b' || d->type[0] == 'u')
-                kpod_strv_push_take(&l->devices_allow,
-                                    xasprintf("%c %lld:%lld rwm", d->type[0] == 'b' ? 'b' : 'c',
-                                              (long long)d->major, (long long)d->minor));
-        }
-    }
+    l->devices_allow = devices_allowlist(spec);
     return 0;
 }
 

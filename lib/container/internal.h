@@ -144,6 +144,9 @@ int rootfs_mask(struct plan *p, struct kpod_err **err);
 int rootfs_mount_overlay(const struct kpod_container_overlay *o, const char *target,
                          struct kpod_err **err);
 
+/* create.c: the spec's device rules as the cgroup contract's allowlist (pure). */
+char **devices_allowlist(const struct kpod_oci_spec *spec);
+
 /* hooks.c */
 int hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,
                     const json_t *state, pid_t ns_pid, struct kpod_err **err);

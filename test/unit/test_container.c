@@ -382,6 +382,26 @@ test_overlay_data(void)
     is_str(d2, "lowerdir=/l/top:/l/a\\:b:/l/c\\,d", "read-only overlay");
 }
 
+static void
+test_devices(void)
+{
+    _cleanup_oci_spec_ struct kpod_oci_spec *s = spec_from(
+        "{\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+        "{\"allow\": true, \"type\": \"c\", \"major\": 10, \"minor\": 200, \"access\": \"rw\"},"
+        "{\"allow\": true, \"type\": \"c\", \"major\": 4, \"access\": \"r\"},"
+        "{\"allow\": false, \"type\": \"c\", \"major\": 10, \"minor\": 200}]},"
+        "\"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": "
+        "229}]}}");
+    _cleanup_strv_ char **a = s ? devices_allowlist(s) : NULL;
+    ok(a != NULL, "an allowlist");
+    is_str(a ? a[0] : NULL, "c 4:* r", "allow with any minor; the revoked 10:200 is gone");
+    ok(a && kpod_strv_contains(a, "c 1:3 rwm") && kpod_strv_contains(a, "c 136:* rwm"),
+       "default devices");
+    ok(a && kpod_strv_contains(a, "c 10:229 rwm"), "the spec's own device");
+    _cleanup_oci_spec_ struct kpod_oci_spec *none = spec_from("{\"linux\": {}}");
+    ok(none && devices_allowlist(none) == NULL, "no rules: the cgroup's default");
+}
+
 int
 main(void)
 {
@@ -395,5 +415,6 @@ main(void)
     test_stop();
     test_sync();
     test_overlay_data();
+    test_devices();
     return tap_done();
 }
