@@ -164,9 +164,6 @@ mount_one(int rootfd, const struct mount_plan *mp, const struct plan *p, struct 
     return 0;
 }
 
-/* Set in the child when it runs in a new user namespace. */
-static bool userns_nodes;
-
 struct dev_node {
     const char *name;
     unsigned major, minor;
@@ -200,17 +197,26 @@ bind_node(int dirfd, const char *name, const char *what, struct kpod_err **err)
     return 0;
 }
 
+/* A device node to make: name in dirfd, what for errors ("/dev/null", the host's path). */
+struct node {
+    const char *name;
+    mode_t type;
+    unsigned major, minor;
+    mode_t mode;
+    const char *what;
+};
+
 static int
-make_node(int dirfd, const char *name, mode_t type, unsigned major, unsigned minor, mode_t mode,
-          const char *what, struct kpod_err **err)
+make_node(int dirfd, const struct node *n, bool userns, struct kpod_err **err)
 {
-    if (userns_nodes)
-        return bind_node(dirfd, name, what, err);
-    if (mknodat(dirfd, name, type | mode, makedev(major, minor)) < 0 && errno != EEXIST)
-        return kpod_err_sys(err, "device '%s'", what);
-    /* O_PATH dir fds cannot fchmodat names through symlinks: refuse them. */
-    if (fchmodat(dirfd, name, mode, 0) < 0)
-        return kpod_err_sys(err, "device '%s': chmod", what);
+    if (userns)
+        return bind_node(dirfd, n->name, n->what, err);
+    if (mknodat(dirfd, n->name, n->type | n->mode, makedev(n->major, n->minor)) < 0 &&
+        errno != EEXIST)
+        return kpod_err_sys(err, "device '%s'", n->what);
+    /* No AT_SYMLINK_NOFOLLOW for fchmodat: mknod made no symlink, an existing one errors. */
+    if (fchmodat(dirfd, n->name, n->mode, 0) < 0)
+        return kpod_err_sys(err, "device '%s': chmod", n->what);
     return 0;
 }
 
@@ -224,7 +230,8 @@ make_default_dev(int rootfd, const struct plan *p, struct kpod_err **err)
     for (size_t i = 0; i < ARRAY_SIZE(default_nodes); i++) {
         const struct dev_node *d = &default_nodes[i];
         _cleanup_free_ char *what = xasprintf("/dev/%s", d->name);
-        if (make_node(devfd, d->name, S_IFCHR, d->major, d->minor, 0666, what, err) < 0)
+        struct node n = {d->name, S_IFCHR, d->major, d->minor, 0666, what};
+        if (make_node(devfd, &n, p->new_userns, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < ARRAY_SIZE(default_links); i++)
@@ -239,7 +246,7 @@ make_default_dev(int rootfd, const struct plan *p, struct kpod_err **err)
 }
 
 static int
-make_spec_devices(int rootfd, const struct kpod_oci_linux *l, struct kpod_err **err)
+make_spec_devices(int rootfd, const struct kpod_oci_linux *l, bool userns, struct kpod_err **err)
 {
     for (size_t i = 0; l != NULL && i < l->n_devices; i++) {
         const struct kpod_oci_device *d = &l->devices[i];
@@ -253,11 +260,11 @@ make_spec_devices(int rootfd, const struct kpod_oci_linux *l, struct kpod_err **
         if (dfd < 0)
             return kpod_err_prefix(err, "device '%s'", d->path);
         mode_t mode = d->has_file_mode ? (d->file_mode & 07777) : 0666;
-        if (make_node(dfd, slash + 1, type, (unsigned)d->major, (unsigned)d->minor, mode, d->path,
-                      err) < 0)
+        struct node n = {slash + 1, type, (unsigned)d->major, (unsigned)d->minor, mode, d->path};
+        if (make_node(dfd, &n, userns, err) < 0)
             return -1;
-        if (!userns_nodes && fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0,
-                                      d->has_gid ? d->gid : 0, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!userns && fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+                                AT_SYMLINK_NOFOLLOW) < 0)
             return kpod_err_sys(err, "device '%s': chown", d->path);
     }
     return 0;
@@ -271,7 +278,6 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
         prop = MS_REC | MS_SLAVE;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return kpod_err_sys(err, "make '/' private");
-    userns_nodes = p->new_userns;
     if (p->overlay != NULL && rootfs_mount_overlay(p->overlay, p->rootfs, err) < 0)
         return -1;
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -286,7 +292,7 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
     if (dev != NULL && dev->type != NULL && strcmp(dev->type, "tmpfs") == 0 &&
         make_default_dev(p->rootfd, p, err) < 0)
         return -1;
-    if (make_spec_devices(p->rootfd, p->spec->linux_, err) < 0)
+    if (make_spec_devices(p->rootfd, p->spec->linux_, p->new_userns, err) < 0)
         return -1;
     return rootfs_mask(p, err);
 }
