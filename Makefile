@@ -10,7 +10,7 @@ SANITIZE ?= 0
 CC ?= gcc
 V ?= 0
 
-PKGS := yaml-0.1 libcurl libarchive jansson libcrypto libseccomp libcap-ng libnl-route-3.0 libnl-3.0
+PKGS := yaml-0.1 libcurl libarchive jansson libcrypto libseccomp libcap-ng libnl-route-3.0 libnl-3.0 libnftables
 
 ifeq ($(SANITIZE),1)
 BUILD := build/asan

@@ -1,5 +1,6 @@
 /* Hidden `kpod __complete KIND [PREFIX]`: dynamic candidates for the completion scripts. */
 #include "cli.h"
+#include "network/network.h"
 
 #include <string.h>
 
@@ -14,12 +15,24 @@ complete_commands(struct kpod_ctx *ctx, const char *prefix)
     }
 }
 
+static void
+complete_networks(struct kpod_ctx *ctx, const char *prefix)
+{
+    size_t n = 0;
+    struct kpod_net_config **v = kpod_net_config_list(ctx, &n, NULL);
+    for (size_t i = 0; v != NULL && i < n; i++)
+        if (kpod_str_has_prefix(v[i]->name, prefix))
+            printf("%s\n", v[i]->name);
+    kpod_net_config_list_free(v, n);
+}
+
 /* One entry a kind; the modules that own pods, containers and images add theirs here. */
 static const struct {
     const char *kind;
     void (*fn)(struct kpod_ctx *ctx, const char *prefix);
 } completers[] = {
     {"commands", complete_commands},
+    {"networks", complete_networks},
 };
 
 void
