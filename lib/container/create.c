@@ -151,7 +151,7 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path, st
         path++;
     struct kpod_cgroup *cg = kpod_cgroup_open(path, true, err);
     if (cg == NULL)
-        return kpod_err_prefix(err, "cgroup '%s'", path);
+        return -1;
     *ret_path = xstrdup(path);
     struct kpod_cgroup_limits lim;
     limits_from_spec(o->spec, &lim);
@@ -160,7 +160,7 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path, st
         r = kpod_cgroup_enter(cg, pid, err);
     kpod_cgroup_limits_free(&lim);
     kpod_cgroup_free(cg);
-    return r < 0 ? kpod_err_prefix(err, "cgroup '%s'", path) : 0;
+    return r; /* the cgroup module's errors name the cgroup and the file */
 }
 
 static int

@@ -156,3 +156,11 @@ c"
     assert "$output" == "Error: --overlay-upper and --overlay-work need --overlay-lower"
     check_runtime_leaks
 }
+
+@test "a cgroup failure (bad cpuset) is reported with the file and undone" {
+    b=$(make_bundle '.linux.resources.cpu = {"cpus": "63"}')
+    run_kpod 125 runtime run --bundle "$b" "$ID"
+    assert "$output" =~ "^Error: container '$ID': cgroup 'kpod-runtime-$ID': .*cpuset.cpus" "names the file"
+    check_runtime_leaks
+    ! pgrep -f "kpod runtime run --bundle $b" >/dev/null || die "a process was left"
+}
