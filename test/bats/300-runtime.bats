@@ -233,3 +233,17 @@ bar"
     run_kpod 127 runtime exec "$ID" true
     check_runtime_leaks
 }
+
+@test "runtime delete --force removes a container whose state file is unreadable" {
+    b=$(make_bundle "$(with_args true)")
+    "$KPOD" runtime create --bundle "$b" "$ID" </dev/null >/dev/null 2>&1
+    pid=$("$KPOD" runtime state "$ID" | jq -r .pid)
+    kill -9 "$pid"
+    echo '{"id": ' >"$KPOD_RUNROOT/runtime/$ID/state.json"
+    run_kpod 125 runtime delete "$ID"
+    assert "$output" =~ "state.json:"
+    KPOD_ALLOW_WARNINGS=1 run_kpod runtime delete --force "$ID"
+    assert "$output" =~ "Warning: container '$ID': .*state.json.*: removing its state anyway"
+    [ ! -e "$KPOD_RUNROOT/runtime/$ID" ] || die "state left"
+    check_runtime_leaks
+}
