@@ -60,18 +60,16 @@ void kpod_container_free(struct kpod_container *c);
 KPOD_DEFINE_CLEANUP(struct kpod_container, kpod_container_free)
 #define _cleanup_container_ _cleanup_(kpod_cleanup_kpod_container_free)
 
-/* Creates the container: on success its process waits on <state_dir>/exec.fifo.
+/* Creates the container: on success its process waits on <state_dir>/exec.fifo. The prestart,
+ * createRuntime and createContainer hooks have run. On failure nothing is left (process killed,
+ * cgroup removed, fifo deleted).
  * Semantics worth knowing: process.capabilities absent leaves root's capabilities as they are
  * (as runc does); rlimits above the caller's hard limit are lowered to it with a warning; HOME
  * comes from the container's /etc/passwd when env has none; a new user namespace needs every
  * other namespace new too; the first process of a new pid namespace only gets the signals it
  * handles. */
-The prestart, *createRuntime and createContainer hooks have run
-                      .On failure nothing is
-                      left(process killed, *cgroup removed, fifo deleted)
-                      .* /
-                  int kpod_container_create(const struct kpod_container_opts *o,
-                                            struct kpod_container **ret, struct kpod_err **err);
+int kpod_container_create(const struct kpod_container_opts *o, struct kpod_container **ret,
+                          struct kpod_err **err);
 
 /* Releases a created container by its fifo: the process (pid, starttime) execs. Returns 0 once
  * the exec succeeded, or -1 with the child's error (exec not found: NOTFOUND; not executable:
