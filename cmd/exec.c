@@ -311,6 +311,7 @@ run_exec(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     pid_t pid = -1;
     int console = -1;
     _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    _cleanup_free_ char *cache = xasprintf("%s/seccomp", ctx->runroot);
     if (rc == 0) {
         bool detached_io = o->detach && !o->tty;
         struct kpod_container_exec_opts eo = {
@@ -321,6 +322,7 @@ run_exec(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
             .stdio = {o->interactive && !detached_io ? STDIN_FILENO : null,
                       detached_io ? null : STDOUT_FILENO, detached_io ? null : STDERR_FILENO},
             .console_socket = -1,
+            .seccomp_cache = cache,
         };
         rc = kpod_container_exec(&eo, &pid, &console, err);
     }

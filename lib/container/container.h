@@ -43,6 +43,7 @@ struct kpod_container_opts {
     const char *cgroup_path;
     bool no_cgroup; /* do not create or join any cgroup (tests, nested setups) */
     const struct kpod_container_overlay *overlay; /* NULL: root.path is ready as it is */
+    const char *seccomp_cache; /* compiled seccomp programs are kept here; NULL: none */
 };
 
 /* A created container as the parent sees it. */
@@ -113,6 +114,7 @@ struct kpod_container_exec_opts {
     int stdio[3];                           /* -1: inherit */
     int console_socket;                     /* with process->terminal, as in create */
     const char *apparmor_profile;           /* reserved, must be NULL */
+    const char *seccomp_cache;              /* as in kpod_container_opts */
 };
 /* Forks a process that joins the namespaces of o->pid (user first, mount last; only those that
  * differ from the caller's), its cgroup, applies the process settings and execs. Returns once the

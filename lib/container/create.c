@@ -318,7 +318,7 @@ kpod_container_create(const struct kpod_container_opts *o, struct kpod_container
     _cleanup_container_ struct kpod_container *c = xzalloc(sizeof(*c));
     c->id = xstrdup(o->id);
     c->console_fd = -1;
-    int r = plan_init(&p, o->spec, o->bundle, o->id, err);
+    int r = plan_init(&p, o->spec, o->bundle, o->id, o->seccomp_cache, err);
     p.overlay = o->overlay;
     if (r == 0) {
         c->rootfs = xstrdup(p.rootfs);

@@ -89,7 +89,7 @@ exec_plan(struct plan *p, const struct kpod_container_exec_opts *o, struct kpod_
     if (plan_rlimits(p, o->process, err) < 0 ||
         caps_plan_init(&p->caps, o->process->capabilities, err) < 0)
         return -1;
-    if (o->seccomp != NULL && (p->seccomp = seccomp_build(o->seccomp, err)) == NULL)
+    if (o->seccomp != NULL && seccomp_prepare(o->seccomp, o->seccomp_cache, &p->seccomp, err) < 0)
         return -1;
     /* The joins are ordered as exec_ns lists them: mount last. */
     return open_target_ns(p, o->pid, err);

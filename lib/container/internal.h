@@ -3,6 +3,7 @@
  * steps. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +52,12 @@ struct caps_plan {
     uint64_t bounding, effective, inheritable, permitted, ambient;
 };
 
+struct seccomp_prog {
+    struct sock_filter *filter;
+    unsigned short len;
+    unsigned flags; /* SECCOMP_FILTER_FLAG_* */
+};
+
 struct plan {
     const struct kpod_oci_spec *spec;
     const struct kpod_oci_process *process;
@@ -70,7 +77,7 @@ struct plan {
     struct rlimit_plan *rlimits;
     size_t n_rlimits;
     struct caps_plan caps;
-    scmp_filter_ctx seccomp; /* NULL: none */
+    struct seccomp_prog seccomp; /* len 0: none */
     /* Set in the child. */
     int rootfd;           /* the rootfs bind mount (O_PATH) */
     char **cgroup_v1;     /* v1 hierarchies of the process: name, path, name, path, ... */
@@ -84,7 +91,7 @@ struct plan {
 
 /* plan.c */
 int plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle, const char *id,
-              struct kpod_err **err);
+              const char *seccomp_cache, struct kpod_err **err);
 void plan_release(struct plan *p);
 /* A signed CLONE_NEW* from an OCI namespace type, 0 if unknown. */
 int ns_type_flag(const char *type);
@@ -97,6 +104,12 @@ int caps_plan_init(struct caps_plan *c, const struct kpod_oci_caps *caps, struct
 int cap_from_name(const char *name);
 /* Seccomp: builds a libseccomp filter from the spec. */
 scmp_filter_ctx seccomp_build(const struct kpod_oci_seccomp *s, struct kpod_err **err);
+/* The filter as a BPF program: from cache_dir when compiled before (NULL: no cache). */
+int seccomp_prepare(const struct kpod_oci_seccomp *s, const char *cache_dir,
+                    struct seccomp_prog *ret, struct kpod_err **err);
+/* Loads it into the calling thread; returns 0 or -errno. */
+int seccomp_apply(const struct seccomp_prog *p);
+void seccomp_prog_free(struct seccomp_prog *p);
 
 /* sync.c: the parent/child socket protocol (SOCK_SEQPACKET). */
 enum sync_type {

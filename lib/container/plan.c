@@ -149,7 +149,7 @@ plan_rootfs(struct plan *p, const char *bundle, struct kpod_err **err)
 
 int
 plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle, const char *id,
-          struct kpod_err **err)
+          const char *seccomp_cache, struct kpod_err **err)
 {
     memset(p, 0, sizeof(*p));
     p->spec = spec;
@@ -177,7 +177,8 @@ plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle, 
     if (plan_rlimits(p, spec->process, err) < 0 ||
         caps_plan_init(&p->caps, spec->process->capabilities, err) < 0)
         return -1;
-    if (l != NULL && l->seccomp != NULL && (p->seccomp = seccomp_build(l->seccomp, err)) == NULL)
+    if (l != NULL && l->seccomp != NULL && seccomp_prepare(l->seccomp, seccomp_cache, &p->seccomp,
+                                                           err) < 0)
         return -1;
     return 0;
 }
@@ -202,9 +203,7 @@ plan_release(struct plan *p)
     p->n_mounts = 0;
     free(p->rlimits);
     p->rlimits = NULL;
-    if (p->seccomp != NULL)
-        seccomp_release(p->seccomp);
-    p->seccomp = NULL;
+    seccomp_prog_free(&p->seccomp);
 }
 
 /* Rlimits. */

@@ -125,8 +125,8 @@ proc_finalize(struct plan *p, struct kpod_err **err)
     if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return kpod_err_sys(err, "no_new_privs");
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it. */
-    if (p->seccomp != NULL && !pr->no_new_privileges) {
-        int r = seccomp_load(p->seccomp);
+    if (p->seccomp.len > 0 && !pr->no_new_privileges) {
+        int r = seccomp_apply(&p->seccomp);
         if (r < 0)
             return kpod_err_set(err, KPOD_ERR_INTERNAL, -r, "seccomp: load the filter");
     }
@@ -186,8 +186,8 @@ proc_exec(const struct plan *p, struct kpod_err **err)
 {
     const struct kpod_oci_process *pr = p->process;
     char **env = env_with_home(pr);
-    if (p->seccomp != NULL && pr->no_new_privileges) {
-        int r = seccomp_load(p->seccomp);
+    if (p->seccomp.len > 0 && pr->no_new_privileges) {
+        int r = seccomp_apply(&p->seccomp);
         if (r < 0)
             return kpod_err_set(err, KPOD_ERR_INTERNAL, -r, "seccomp: load the filter");
     }

@@ -54,6 +54,7 @@ struct mon {
     size_t nstop;
     bool started, apps_launched, stopping, quit;
     void (*idle)(void); /* sheds start-up memory; called when the monitor goes idle */
+    char *seccomp_cache; /* <runroot>/seccomp: compiled filters shared with kpod exec */
     int64_t kill_at_ns;
 };
 
@@ -167,6 +168,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
         .stdio = {null, tty ? null : outp[1], tty ? null : errp[1]},
         .console_socket = -1,
         .cgroup_path = k->cgroup,
+        .seccomp_cache = m->seccomp_cache,
     };
     _cleanup_container_ struct kpod_container *kc = NULL;
     int r = kpod_container_create(&o, &kc, err);
@@ -490,6 +492,14 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
     if (j == NULL || (m->cfg = kpod_monitor_config_from_json(j, err)) == NULL)
         return -1;
     m->n = m->cfg->nctrs;
+    _cleanup_free_ char *runroot = xstrdup(pod_dir); /* <runroot>/pods/<id> */
+    char *slash = strrchr(runroot, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    slash = strrchr(runroot, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    m->seccomp_cache = xasprintf("%s/seccomp", runroot);
     m->c = xcalloc(m->n + 1, sizeof(*m->c));
     for (size_t i = 0; i < m->n; i++) {
         struct mctr *c = &m->c[i];
@@ -541,6 +551,7 @@ teardown(struct mon *m)
         kpod_ctr_status_fini(&c->st);
     }
     free(m->c);
+    free(m->seccomp_cache);
     kpod_monitor_config_free(m->cfg);
     if (m->lfd >= 0)
         close(m->lfd);

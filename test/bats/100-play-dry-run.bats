@@ -57,9 +57,13 @@ sys.exit(1 if bad else 0)
 ' "$KPOD_TOP/test/unit/fixtures/spec/oci-config.schema.json"
 }
 
-@test "play without --dry-run fails clearly" {
-    run_kpod 125 play "$EXAMPLES/web-hostport.yaml"
-    assert "$(error_line)" =~ "use --dry-run" "error"
+@test "play without --dry-run of an image that must not be pulled fails clearly" {
+    sed 's/imagePullPolicy: .*//; s/image: .*/image: localhost\/nosuch:1\n    imagePullPolicy: Never/' \
+        "$EXAMPLES/web-hostport.yaml" >"$BATS_TEST_TMPDIR/never.yaml"
+    run_kpod 127 play "$BATS_TEST_TMPDIR/never.yaml"
+    assert "$(error_line)" =~ "image 'localhost/nosuch:1'" "error names the image"
+    run_kpod pod ps -q
+    assert "$output" == "" "nothing left"
 }
 
 @test "every example validates and gives a valid OCI spec per container" {

@@ -169,7 +169,7 @@ expect_plan_error(const char *text, const char *bundle, const char *want)
     _cleanup_oci_spec_ struct kpod_oci_spec *s = spec_from(text);
     struct plan p;
     _cleanup_err_ struct kpod_err *err = NULL;
-    int r = s ? plan_init(&p, s, bundle, "t", &err) : -2;
+    int r = s ? plan_init(&p, s, bundle, "t", NULL, &err) : -2;
     ok(r == -1 && strstr(err->msg, want) != NULL, "plan error: %s", want);
     if (r == -1 && strstr(err->msg, want) == NULL)
         diag("got '%s'", err->msg);
@@ -194,7 +194,7 @@ test_plan(void)
     _cleanup_oci_spec_ struct kpod_oci_spec *s = spec_from(ok1);
     struct plan p;
     _cleanup_err_ struct kpod_err *err = NULL;
-    ok(s && plan_init(&p, s, dir, "t", &err) == 0, "a good plan");
+    ok(s && plan_init(&p, s, dir, "t", NULL, &err) == 0, "a good plan");
     if (s != NULL) {
         is_int(p.clone_flags, CLONE_NEWNS | CLONE_NEWPID, "clone flags");
         ok(p.new_cgroupns, "cgroup namespace unshared later");
