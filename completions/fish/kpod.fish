@@ -140,7 +140,7 @@ function __kpod_vals
         case ''
             echo '--root --runroot --log-level'
         case 'play'
-            echo '--format --output -o --network --ip --authfile --creds --log-opt --root --runroot --log-level'
+            echo '--format --output -o --network --ip --authfile --creds --log-opt --hooks-dir --root --runroot --log-level'
         case 'down'
             echo '--root --runroot --log-level'
         case 'pod'
@@ -341,6 +341,7 @@ complete -c kpod -n '__kpod_at "play"' -l tls-verify -d 'verify registries\' TLS
 complete -c kpod -n '__kpod_at "play"' -l authfile -r -F -d 'registry credentials (containers-auth.json)'
 complete -c kpod -n '__kpod_at "play"' -l creds -x -a '(kpod __complete  (commandline -ct) 2>/dev/null)' -d 'registry credentials'
 complete -c kpod -n '__kpod_at "play"' -l log-opt -x -a '(kpod __complete  (commandline -ct) 2>/dev/null)' -d 'log options: max-size=SIZE, max-file=N'
+complete -c kpod -n '__kpod_at "play"' -l hooks-dir -x -a '(__fish_complete_directories)' -d 'OCI hooks directory (JSON 1.0.0); default /usr/share/containers/oci/hooks.d and /etc/containers/oci/hooks.d'
 complete -c kpod -n '__kpod_at "play"' -r -F
 complete -c kpod -n '__kpod_at "down"' -l force -d 'also remove the named volumes (persistentVolumeClaim) of the pods'
 complete -c kpod -n '__kpod_at "down"' -r -F

@@ -164,7 +164,8 @@ struct kpod_play_opts {
     uint64_t log_max_size; /* 0: 10 MiB */
     unsigned log_max_files;
     const struct kpod_pull_opts *pull;
-    bool quiet; /* no pull progress */
+    bool quiet;        /* no pull progress */
+    char **hooks_dirs; /* OCI hooks directories (JSON 1.0.0); NULL: podman's defaults */
 };
 
 /* `kpod play` for one pod: create the sandbox (state dir, lock, state ready, pod cgroup) →
