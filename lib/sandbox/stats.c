@@ -1,0 +1,553 @@
+/* Stats of pods and containers (seed-semantics §6): one pass over the cgroup files of each
+ * container (kept open between rounds when streaming), the pod netns counters from
+ * /proc/<infra>/net/dev, no fork or exec. Formatting as podman prints it. */
+#include "sandbox/sandbox.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+
+#include "cgroup/cgroup.h"
+
+void
+kpod_stats_row_fini(struct kpod_stats_row *r)
+{
+    if (r == NULL)
+        return;
+    free(r->id);
+    free(r->name);
+    free(r->pod_id);
+    free(r->pod_name);
+    free(r->ctr_name);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- pure ---- */
+
+static double
+pct(double part, double whole)
+{
+    return whole > 0 ? part * 100.0 / whole : 0.0;
+}
+
+void
+kpod_stats_compute(const struct kpod_cgroup_stats *cg, const struct kpod_stats_prev *prev,
+                   int64_t started_ns, int64_t now_ns, uint64_t host_mem, struct kpod_stats *ret)
+{
+    ret->valid = true;
+    ret->cpu_ns = cg->cpu_usage_ns;
+    ret->uptime_ns = started_ns > 0 && now_ns > started_ns ? now_ns - started_ns : 0;
+    ret->avg_cpu_percent = pct((double)cg->cpu_usage_ns, (double)ret->uptime_ns);
+    if (prev != NULL && prev->at_ns > 0 && now_ns > prev->at_ns) {
+        uint64_t d = cg->cpu_usage_ns >= prev->cpu_ns ? cg->cpu_usage_ns - prev->cpu_ns : 0;
+        ret->cpu_percent = pct((double)d, (double)(now_ns - prev->at_ns));
+    } else {
+        ret->cpu_percent = ret->avg_cpu_percent;
+    }
+    ret->mem_usage = cg->memory_working_set;
+    ret->mem_limit = cg->memory_limit;
+    if (ret->mem_limit == UINT64_MAX || (host_mem > 0 && ret->mem_limit > host_mem))
+        ret->mem_limit = host_mem;
+    ret->mem_percent = pct((double)ret->mem_usage, (double)ret->mem_limit);
+    ret->mem_swap = cg->memory_swap;
+    ret->pids = cg->pids_current;
+    ret->pids_limit = cg->pids_limit;
+    ret->block_read = cg->blkio_read_bytes;
+    ret->block_write = cg->blkio_write_bytes;
+    ret->throttled_periods = cg->cpu_throttled_periods;
+    ret->throttled_ns = cg->cpu_throttled_ns;
+    ret->oom_kills = cg->oom_kills;
+}
+
+int
+kpod_stats_parse_net_dev(const char *text, uint64_t *ret_rx, uint64_t *ret_tx)
+{
+    if (text == NULL || strstr(text, "Inter-") == NULL)
+        return -1;
+    uint64_t rx = 0, tx = 0;
+    int n = 0;
+    const char *line = strchr(text, '\n');
+    line = line ? strchr(line + 1, '\n') : NULL; /* two header lines */
+    while (line != NULL && *++line != '\0') {
+        const char *colon = strchr(line, ':');
+        const char *eol = strchr(line, '\n');
+        if (colon == NULL || (eol != NULL && colon > eol))
+            break;
+        const char *name = line;
+        while (*name == ' ')
+            name++;
+        unsigned long long v[16];
+        int got = sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                         &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]);
+        if (got == 9 && !((size_t)(colon - name) == 2 && strncmp(name, "lo", 2) == 0)) {
+            rx += v[0];
+            tx += v[8];
+            n++;
+        }
+        line = eol;
+    }
+    *ret_rx = rx;
+    *ret_tx = tx;
+    return n;
+}
+
+int
+kpod_stats_read_net(pid_t pid, uint64_t *ret_rx, uint64_t *ret_tx, struct kpod_err **err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+    _cleanup_free_ char *text = NULL;
+    if (kpod_fs_read_file(path, 1 << 20, &text, NULL, err) < 0)
+        return -1;
+    if (kpod_stats_parse_net_dev(text, ret_rx, ret_tx) < 0)
+        return kpod_err_msg(err, "'%s': not a net/dev table", path);
+    return 0;
+}
+
+void
+kpod_stats_human_size(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000.0;
+        u++;
+    }
+    /* go-units prints "1e+03kB" for 999999: carry on to the next unit instead */
+    if (u > 0 && v >= 999.5 && u + 1 < ARRAY_SIZE(units)) {
+        v /= 1000.0;
+        u++;
+    }
+    snprintf(buf, len, "%.3g%s", v, units[u]);
+}
+
+void
+kpod_stats_percent(double p, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.2f%%", isfinite(p) ? p : 0.0);
+}
+
+void
+kpod_stats_duration(uint64_t ns, char *buf, size_t len)
+{
+    if (ns < UINT64_C(1000000000)) {
+        snprintf(buf, len, "%" PRIu64 "ms", ns / UINT64_C(1000000));
+        return;
+    }
+    uint64_t ms = ns / UINT64_C(1000000);
+    uint64_t h = ms / 3600000ULL, m = ms / 60000ULL % 60, s = ms / 1000 % 60, frac = ms % 1000;
+    char sec[32];
+    if (frac == 0) {
+        snprintf(sec, sizeof(sec), "%" PRIu64 "s", s);
+    } else {
+        snprintf(sec, sizeof(sec), "%" PRIu64 ".%03" PRIu64, s, frac);
+        size_t l = strlen(sec);
+        while (sec[l - 1] == '0')
+            sec[--l] = '\0';
+        snprintf(sec + l, sizeof(sec) - l, "s");
+    }
+    if (h > 0)
+        snprintf(buf, len, "%" PRIu64 "h%" PRIu64 "m%s", h, m, sec);
+    else if (m > 0)
+        snprintf(buf, len, "%" PRIu64 "m%s", m, sec);
+    else
+        snprintf(buf, len, "%s", sec);
+}
+
+/* ---- JSON and Prometheus ---- */
+
+static char *
+pair(uint64_t a, uint64_t b)
+{
+    char x[32], y[32];
+    kpod_stats_human_size(a, x, sizeof(x));
+    kpod_stats_human_size(b, y, sizeof(y));
+    return xasprintf("%s / %s", x, y);
+}
+
+static json_t *
+raw_json(const struct kpod_stats *s)
+{
+    return json_pack("{s:I, s:f, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                     "s:I}",
+                     "cpu_ns", (json_int_t)s->cpu_ns, "cpu_percent", s->cpu_percent,
+                     "avg_cpu_percent", s->avg_cpu_percent, "mem_usage", (json_int_t)s->mem_usage,
+                     "mem_limit", (json_int_t)s->mem_limit, "mem_percent", s->mem_percent,
+                     "mem_swap", (json_int_t)s->mem_swap, "pids", (json_int_t)s->pids,
+                     "pids_limit",
+                     (json_int_t)(s->pids_limit == UINT64_MAX ? -1 : (json_int_t)s->pids_limit),
+                     "block_read", (json_int_t)s->block_read, "block_write",
+                     (json_int_t)s->block_write, "net_rx", (json_int_t)s->net_rx, "net_tx",
+                     (json_int_t)s->net_tx, "uptime_ns", (json_int_t)s->uptime_ns,
+                     "throttled_periods", (json_int_t)s->throttled_periods, "oom_kills",
+                     (json_int_t)s->oom_kills);
+}
+
+struct texts {
+    char cpu[32], avg[32], mem_pct[32], cpu_time[48], limit[32], pids[32];
+    char *mem, *net, *block;
+};
+
+static void
+texts_make(const struct kpod_stats *s, struct texts *t)
+{
+    const char *dash = "--";
+    if (!s->valid) {
+        snprintf(t->cpu, sizeof(t->cpu), "%s", dash);
+        snprintf(t->avg, sizeof(t->avg), "%s", dash);
+        snprintf(t->mem_pct, sizeof(t->mem_pct), "%s", dash);
+        snprintf(t->cpu_time, sizeof(t->cpu_time), "%s", dash);
+        snprintf(t->limit, sizeof(t->limit), "%s", dash);
+        snprintf(t->pids, sizeof(t->pids), "%s", dash);
+        t->mem = xstrdup("-- / --");
+        t->net = xstrdup("-- / --");
+        t->block = xstrdup("-- / --");
+        return;
+    }
+    kpod_stats_percent(s->cpu_percent, t->cpu, sizeof(t->cpu));
+    kpod_stats_percent(s->avg_cpu_percent, t->avg, sizeof(t->avg));
+    kpod_stats_percent(s->mem_percent, t->mem_pct, sizeof(t->mem_pct));
+    kpod_stats_duration(s->cpu_ns, t->cpu_time, sizeof(t->cpu_time));
+    kpod_stats_human_size(s->mem_limit, t->limit, sizeof(t->limit));
+    snprintf(t->pids, sizeof(t->pids), "%" PRIu64, s->pids);
+    t->mem = pair(s->mem_usage, s->mem_limit);
+    t->net = s->has_net ? pair(s->net_rx, s->net_tx) : xstrdup("-- / --");
+    t->block = pair(s->block_read, s->block_write);
+}
+
+static void
+texts_fini(struct texts *t)
+{
+    free(t->mem);
+    free(t->net);
+    free(t->block);
+}
+
+json_t *
+kpod_stats_row_json(const struct kpod_stats_row *r, bool no_trunc)
+{
+    struct texts t = {0};
+    texts_make(&r->s, &t);
+    _cleanup_free_ char *id = xstrndup(r->id, no_trunc ? strlen(r->id) : 12);
+    json_t *j;
+    if (r->ctr_name != NULL) {
+        j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", id,
+                      "name", r->name, "pod", r->pod_id, "pod_name", r->pod_name, "cpu_time",
+                      t.cpu_time, "cpu_percent", t.cpu, "avg_cpu", t.avg, "mem_usage", t.mem,
+                      "mem_limit", t.limit, "mem_percent", t.mem_pct, "net_io", t.net, "block_io",
+                      t.block, "pids", t.pids);
+    } else {
+        char bytes[32] = "--";
+        if (r->s.valid)
+            kpod_stats_human_size(r->s.mem_usage, bytes, sizeof(bytes));
+        j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "Pod", id, "Name",
+                      r->name, "CPU", t.cpu, "MemUsage", t.mem, "MemUsageBytes", bytes, "Mem",
+                      t.mem_pct, "NetIO", t.net, "BlockIO", t.block, "PIDS", t.pids, "CPUTime",
+                      t.cpu_time, "Containers", r->nctrs);
+    }
+    json_object_set_new(j, "running", json_boolean(r->s.valid));
+    json_object_set_new(j, "raw", raw_json(&r->s));
+    texts_fini(&t);
+    return j;
+}
+
+static void
+prom_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f), fputc(*s, f);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+struct metric {
+    const char *name, *type, *help;
+    int kind; /* 0 u64, 1 double, 2 seconds from ns */
+    size_t off;
+};
+
+#define M(n, t, h, k, f) {n, t, h, k, offsetof(struct kpod_stats, f)}
+static const struct metric metrics[] = {
+    M("cpu_seconds_total", "counter", "CPU time consumed", 2, cpu_ns),
+    M("cpu_percent", "gauge", "CPU use over the last interval (100 = one core)", 1, cpu_percent),
+    M("cpu_average_percent", "gauge", "CPU use since start (100 = one core)", 1, avg_cpu_percent),
+    M("memory_working_set_bytes", "gauge", "Memory in use minus inactive file pages", 0,
+      mem_usage),
+    M("memory_limit_bytes", "gauge", "Memory limit (the host's memory when unlimited)", 0,
+      mem_limit),
+    M("memory_swap_bytes", "gauge", "Swap in use", 0, mem_swap),
+    M("pids", "gauge", "Processes and threads", 0, pids),
+    M("blkio_read_bytes_total", "counter", "Bytes read from block devices", 0, block_read),
+    M("blkio_write_bytes_total", "counter", "Bytes written to block devices", 0, block_write),
+    M("network_receive_bytes_total", "counter", "Bytes received in the pod network namespace", 0,
+      net_rx),
+    M("network_transmit_bytes_total", "counter", "Bytes sent from the pod network namespace", 0,
+      net_tx),
+    M("cpu_throttled_periods_total", "counter", "CFS periods throttled", 0, throttled_periods),
+    M("cpu_throttled_seconds_total", "counter", "Time throttled by CFS", 2, throttled_ns),
+    M("oom_kills_total", "counter", "Processes killed by the OOM killer", 0, oom_kills),
+    M("uptime_seconds", "gauge", "Time since start", 2, uptime_ns),
+};
+#undef M
+
+static void
+prom_value(FILE *f, const struct metric *m, const struct kpod_stats *s)
+{
+    const char *p = (const char *)s + m->off;
+    if (m->kind == 1) {
+        double d;
+        memcpy(&d, p, sizeof(d));
+        fprintf(f, "%.4f\n", d);
+        return;
+    }
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    if (m->kind == 2)
+        fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", v / UINT64_C(1000000000), v % UINT64_C(1000000000));
+    else
+        fprintf(f, "%" PRIu64 "\n", v);
+}
+
+char *
+kpod_stats_prometheus(const struct kpod_stats_row *rows, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        abort();
+    for (size_t k = 0; k < ARRAY_SIZE(metrics); k++) {
+        const struct metric *m = &metrics[k];
+        for (int pod = 0; pod < 2; pod++) {
+            bool net = strstr(m->name, "network") != NULL, any = false;
+            for (size_t i = 0; i < n; i++)
+                any = any || (rows[i].s.valid && (rows[i].ctr_name == NULL) == pod &&
+                              (!net || rows[i].s.has_net));
+            if (!any)
+                continue;
+            const char *what = pod ? "pod" : "container";
+            fprintf(f, "# HELP kpod_%s_%s %s.\n# TYPE kpod_%s_%s %s\n", what, m->name, m->help,
+                    what, m->name, m->type);
+            for (size_t i = 0; i < n; i++) {
+                const struct kpod_stats_row *r = &rows[i];
+                if (!r->s.valid || (r->ctr_name == NULL) != pod)
+                    continue;
+                if (net && !r->s.has_net)
+                    continue;
+                fprintf(f, "kpod_%s_%s{id=\"%s\",name=\"", what, m->name, r->id);
+                prom_escape(f, r->name);
+                fputs("\",pod=\"", f);
+                prom_escape(f, r->pod_name);
+                if (r->ctr_name != NULL) {
+                    fputs("\",container=\"", f);
+                    prom_escape(f, r->ctr_name);
+                }
+                fputs("\"} ", f);
+                prom_value(f, m, &r->s);
+            }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+/* ---- sampling ---- */
+
+struct slot {
+    char *cgroup; /* key */
+    struct kpod_cgroup *cg;
+    struct kpod_stats_prev prev;
+    bool seen;
+};
+
+struct kpod_stats_sampler {
+    struct slot *slots;
+    size_t n;
+    uint64_t host_mem;
+};
+
+struct kpod_stats_sampler *
+kpod_stats_sampler_new(void)
+{
+    struct kpod_stats_sampler *s = xzalloc(sizeof(*s));
+    struct sysinfo si;
+    if (sysinfo(&si) == 0)
+        s->host_mem = (uint64_t)si.totalram * si.mem_unit;
+    return s;
+}
+
+void
+kpod_stats_sampler_free(struct kpod_stats_sampler *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        free(s->slots[i].cgroup);
+        kpod_cgroup_free(s->slots[i].cg);
+    }
+    free(s->slots);
+    free(s);
+}
+
+static struct slot *
+slot_get(struct kpod_stats_sampler *s, const char *cgroup)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->slots[i].cgroup, cgroup) == 0)
+            return &s->slots[i];
+    s->slots = xreallocarray(s->slots, s->n + 1, sizeof(*s->slots));
+    struct slot *sl = &s->slots[s->n++];
+    memset(sl, 0, sizeof(*sl));
+    sl->cgroup = xstrdup(cgroup);
+    return sl;
+}
+
+static int64_t
+realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Reads a cgroup through its slot, reopening once when the kept files went stale (a cgroup
+ * made again by a restart). */
+static int
+read_cgroup(struct slot *sl, struct kpod_cgroup_stats *st, struct kpod_err **err)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (sl->cg == NULL) {
+            sl->cg = kpod_cgroup_open(sl->cgroup, false, err);
+            if (sl->cg == NULL)
+                return -1;
+            kpod_cgroup_keep_stat_files(sl->cg, true);
+        }
+        struct kpod_err *e = NULL;
+        if (kpod_cgroup_read_stats(sl->cg, st, &e) == 0)
+            return 0;
+        kpod_cgroup_free(sl->cg);
+        sl->cg = NULL;
+        if (attempt == 1)
+            kpod_err_move(err, &e);
+        kpod_err_free(&e);
+    }
+    return -1;
+}
+
+static int
+sample_one(struct kpod_stats_sampler *s, const char *cgroup, int64_t started_ns,
+           struct kpod_stats *ret, struct kpod_err **err)
+{
+    struct slot *sl = slot_get(s, cgroup);
+    struct kpod_cgroup_stats st;
+    if (read_cgroup(sl, &st, err) < 0)
+        return -1;
+    int64_t now = realtime_ns();
+    if (sl->prev.at_ns > 0 && st.cpu_usage_ns < sl->prev.cpu_ns)
+        sl->prev.at_ns = 0; /* a new cgroup: start over */
+    kpod_stats_compute(&st, &sl->prev, started_ns, now, s->host_mem, ret);
+    sl->prev.cpu_ns = st.cpu_usage_ns;
+    sl->prev.at_ns = now;
+    return 0;
+}
+
+static struct kpod_stats_row *
+row_add(struct kpod_stats_row **rows, size_t *n)
+{
+    *rows = xreallocarray(*rows, *n + 1, sizeof(**rows));
+    struct kpod_stats_row *r = &(*rows)[(*n)++];
+    memset(r, 0, sizeof(*r));
+    return r;
+}
+
+static bool
+ctr_runs(const struct kpod_pod_state *p, const struct kpod_ctr_state *c)
+{
+    return (p->state == KPOD_STATE_RUNNING || p->state == KPOD_STATE_PAUSED) &&
+           (c->state == KPOD_STATE_RUNNING || c->state == KPOD_STATE_PAUSED) && c->cgroup != NULL;
+}
+
+static void
+pod_net(const struct kpod_pod_state *p, struct kpod_stats *st)
+{
+    st->has_net = false;
+    if (p->netns == NULL || p->infra_pid <= 0 || !kpod_proc_alive(p->infra_pid, p->infra_start))
+        return;
+    struct kpod_err *e = NULL;
+    if (kpod_stats_read_net(p->infra_pid, &st->net_rx, &st->net_tx, &e) == 0)
+        st->has_net = true;
+    kpod_err_free(&e);
+}
+
+static int
+sample_pod_row(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
+               struct kpod_stats_row *r, const struct kpod_stats *net, struct kpod_err **err)
+{
+    r->id = xstrdup(p->id);
+    r->name = xstrdup(p->name);
+    r->pod_id = xstrdup(p->id);
+    r->pod_name = xstrdup(p->name);
+    int64_t started = 0;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        const struct kpod_ctr_state *c = &p->ctrs[i];
+        if (!ctr_runs(p, c))
+            continue;
+        r->nctrs++;
+        if (c->started_ns > 0 && (started == 0 || c->started_ns < started))
+            started = c->started_ns;
+    }
+    if (p->state != KPOD_STATE_RUNNING && p->state != KPOD_STATE_PAUSED)
+        return 0;
+    if (sample_one(s, p->cgroup, started ? started : p->created_ns, &r->s, err) < 0)
+        return kpod_err_prefix(err, "pod '%s'", p->name);
+    r->s.has_net = net->has_net, r->s.net_rx = net->net_rx, r->s.net_tx = net->net_tx;
+    return 0;
+}
+
+int
+kpod_stats_sample(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
+                  const struct kpod_ctr_state *only, bool pod_row, bool all,
+                  struct kpod_stats_row **rows, size_t *n, struct kpod_err **err)
+{
+    struct kpod_stats net = {0};
+    pod_net(p, &net);
+    if (pod_row) {
+        if (!all && p->state != KPOD_STATE_RUNNING && p->state != KPOD_STATE_PAUSED)
+            return 0;
+        return sample_pod_row(s, p, row_add(rows, n), &net, err);
+    }
+    for (size_t i = 0; i < p->nctrs; i++) {
+        const struct kpod_ctr_state *c = &p->ctrs[i];
+        if ((only != NULL && c != only) || (!all && !ctr_runs(p, c)))
+            continue;
+        struct kpod_stats_row *r = row_add(rows, n);
+        r->id = xstrdup(c->id);
+        r->name = xasprintf("%s-%s", p->name, c->name);
+        r->pod_id = xstrdup(p->id);
+        r->pod_name = xstrdup(p->name);
+        r->ctr_name = xstrdup(c->name);
+        if (!ctr_runs(p, c))
+            continue;
+        struct kpod_err *e = NULL;
+        if (sample_one(s, c->cgroup, c->started_ns, &r->s, &e) < 0) {
+            /* exited between the state read and the sample: shown as not running */
+            if (e->kind != KPOD_ERR_NOTFOUND) {
+                kpod_err_move(err, &e);
+                return kpod_err_prefix(err, "container '%s'", r->name);
+            }
+            kpod_err_free(&e);
+            continue;
+        }
+        r->s.has_net = net.has_net, r->s.net_rx = net.net_rx, r->s.net_tx = net.net_tx;
+    }
+    return 0;
+}
