@@ -30,8 +30,7 @@ round_fini(struct round *r)
  * disappears after the first round is dropped; in the first it is an error. */
 static int
 collect_named(struct kpod_ctx *ctx, struct kpod_stats_sampler *s, const struct kpod_stats_cli *o,
-              bool pods, int argc, char **argv, bool first, struct round *r,
-              struct kpod_err **err)
+              bool pods, int argc, char **argv, bool first, struct round *r, struct kpod_err **err)
 {
     for (int i = 0; i < argc; i++) {
         struct kpod_pod_state *p = NULL;
@@ -76,11 +75,11 @@ static void
 cells(const struct kpod_stats_row *r, bool pods, bool no_trunc, char *c[NCOLS])
 {
     json_t *j = kpod_stats_row_json(r, no_trunc);
-    const char *const ctr_keys[NCOLS] = {"id",       "name",    "cpu_percent", "mem_usage",
-                                         "mem_percent", "net_io", "block_io",   "pids",
-                                         "cpu_time", "avg_cpu"};
-    const char *const pod_keys[NCOLS] = {"Pod",   "Name",    "CPU",     "MemUsage", "Mem",
-                                         "NetIO", "BlockIO", "PIDS",    "CPUTime",  NULL};
+    const char *const ctr_keys[NCOLS] = {"id",          "name",   "cpu_percent", "mem_usage",
+                                         "mem_percent", "net_io", "block_io",    "pids",
+                                         "cpu_time",    "avg_cpu"};
+    const char *const pod_keys[NCOLS] = {"Pod",   "Name",    "CPU",  "MemUsage", "Mem",
+                                         "NetIO", "BlockIO", "PIDS", "CPUTime",  NULL};
     for (int k = 0; k < NCOLS; k++) {
         const char *key = pods ? pod_keys[k] : ctr_keys[k];
         if (key == NULL)
@@ -94,11 +93,11 @@ cells(const struct kpod_stats_row *r, bool pods, bool no_trunc, char *c[NCOLS])
 static void
 print_table(const struct round *r, bool pods, bool no_trunc)
 {
-    const char *const ctr_head[NCOLS] = {"ID",      "NAME",     "CPU %",    "MEM USAGE / LIMIT",
-                                         "MEM %",   "NET IO",   "BLOCK IO", "PIDS",
+    const char *const ctr_head[NCOLS] = {"ID",       "NAME",     "CPU %",    "MEM USAGE / LIMIT",
+                                         "MEM %",    "NET IO",   "BLOCK IO", "PIDS",
                                          "CPU TIME", "AVG CPU %"};
-    const char *const pod_head[NCOLS] = {"POD",    "NAME",     "CPU %", "MEM USAGE / LIMIT",
-                                         "MEM %",  "NET IO",   "BLOCK IO", "PIDS",
+    const char *const pod_head[NCOLS] = {"POD",      "NAME",   "CPU %",    "MEM USAGE / LIMIT",
+                                         "MEM %",    "NET IO", "BLOCK IO", "PIDS",
                                          "CPU TIME", "CTRS"};
     const char *const *head = pods ? pod_head : ctr_head;
     char *(*c)[NCOLS] = xcalloc(r->n + 1, sizeof(*c));

@@ -11,18 +11,40 @@ struct kpod_stats_cli {
 };
 
 #define KPOD_STATS_OPTS(what)                                                                      \
-    {"all", 'a', KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, all), NULL,                        \
-     "show every " what ", those not running with '--'", NULL, NULL, false},                     \
-        {"format", 0, KPOD_OPT_STRING, offsetof(struct kpod_stats_cli, format), "FORMAT",          \
-         "output format: table, json or prometheus", "=table json prometheus", NULL, false},       \
-        {"interval", 'i', KPOD_OPT_INT, offsetof(struct kpod_stats_cli, interval), "SECONDS",      \
-         "time between two samples when streaming", NULL, "5", false},                            \
-        {"no-reset", 0, KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_reset), NULL,            \
-         "do not clear the screen between samples", NULL, NULL, false},                           \
-        {"no-stream", 0, KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_stream), NULL,          \
-         "print one sample and exit", NULL, NULL, false},                                         \
-        {"no-trunc", 0, KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_trunc), NULL,            \
-         "show whole ids", NULL, NULL, false},                                                    \
+    {"all",         'a',                                                                           \
+     KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, all),                                          \
+     NULL,          "show every " what ", those not running with '--'",                            \
+     NULL,          NULL,                                                                          \
+     false},                                                                                       \
+        {"format",                                                                                 \
+         0,                                                                                        \
+         KPOD_OPT_STRING,                                                                          \
+         offsetof(struct kpod_stats_cli, format),                                                  \
+         "FORMAT",                                                                                 \
+         "output format: table, json or prometheus",                                               \
+         "=table json prometheus",                                                                 \
+         NULL,                                                                                     \
+         false},                                                                                   \
+        {"interval",   'i',                                                                        \
+         KPOD_OPT_INT, offsetof(struct kpod_stats_cli, interval),                                  \
+         "SECONDS",    "time between two samples when streaming",                                  \
+         NULL,         "5",                                                                        \
+         false},                                                                                   \
+        {"no-reset",    0,                                                                         \
+         KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_reset),                                 \
+         NULL,          "do not clear the screen between samples",                                 \
+         NULL,          NULL,                                                                      \
+         false},                                                                                   \
+        {"no-stream",   0,                                                                         \
+         KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_stream),                                \
+         NULL,          "print one sample and exit",                                               \
+         NULL,          NULL,                                                                      \
+         false},                                                                                   \
+        {"no-trunc",    0,                                                                         \
+         KPOD_OPT_BOOL, offsetof(struct kpod_stats_cli, no_trunc),                                 \
+         NULL,          "show whole ids",                                                          \
+         NULL,          NULL,                                                                      \
+         false},                                                                                   \
         KPOD_OPTS_END
 
 /* Runs `stats` (pods=false: container rows for the named containers, or every running one) or

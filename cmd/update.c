@@ -7,8 +7,7 @@
 #include <string.h>
 
 struct update_opts {
-    char *memory, *memory_reservation, *memory_swap, *cpus, *cpu_shares, *cpuset_cpus,
-        *pids_limit;
+    char *memory, *memory_reservation, *memory_swap, *cpus, *cpu_shares, *cpuset_cpus, *pids_limit;
 };
 
 #define O(f) offsetof(struct update_opts, f)

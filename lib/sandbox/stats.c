@@ -178,8 +178,7 @@ raw_json(const struct kpod_stats *s)
                      "cpu_ns", (json_int_t)s->cpu_ns, "cpu_percent", s->cpu_percent,
                      "avg_cpu_percent", s->avg_cpu_percent, "mem_usage", (json_int_t)s->mem_usage,
                      "mem_limit", (json_int_t)s->mem_limit, "mem_percent", s->mem_percent,
-                     "mem_swap", (json_int_t)s->mem_swap, "pids", (json_int_t)s->pids,
-                     "pids_limit",
+                     "mem_swap", (json_int_t)s->mem_swap, "pids", (json_int_t)s->pids, "pids_limit",
                      (json_int_t)(s->pids_limit == UINT64_MAX ? -1 : (json_int_t)s->pids_limit),
                      "block_read", (json_int_t)s->block_read, "block_write",
                      (json_int_t)s->block_write, "net_rx", (json_int_t)s->net_rx, "net_tx",
@@ -275,13 +274,15 @@ struct metric {
     size_t off;
 };
 
-#define M(n, t, h, k, f) {n, t, h, k, offsetof(struct kpod_stats, f)}
+#define M(n, t, h, k, f)                                                                           \
+    {                                                                                              \
+        n, t, h, k, offsetof(struct kpod_stats, f)                                                 \
+    }
 static const struct metric metrics[] = {
     M("cpu_seconds_total", "counter", "CPU time consumed", 2, cpu_ns),
     M("cpu_percent", "gauge", "CPU use over the last interval (100 = one core)", 1, cpu_percent),
     M("cpu_average_percent", "gauge", "CPU use since start (100 = one core)", 1, avg_cpu_percent),
-    M("memory_working_set_bytes", "gauge", "Memory in use minus inactive file pages", 0,
-      mem_usage),
+    M("memory_working_set_bytes", "gauge", "Memory in use minus inactive file pages", 0, mem_usage),
     M("memory_limit_bytes", "gauge", "Memory limit (the host's memory when unlimited)", 0,
       mem_limit),
     M("memory_swap_bytes", "gauge", "Swap in use", 0, mem_swap),
@@ -312,7 +313,8 @@ prom_value(FILE *f, const struct metric *m, const struct kpod_stats *s)
     uint64_t v;
     memcpy(&v, p, sizeof(v));
     if (m->kind == 2)
-        fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", v / UINT64_C(1000000000), v % UINT64_C(1000000000));
+        fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", v / UINT64_C(1000000000),
+                v % UINT64_C(1000000000));
     else
         fprintf(f, "%" PRIu64 "\n", v);
 }

@@ -32,8 +32,7 @@ kpod_update_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
     char *end = NULL;
     errno = 0;
     double v = s && *s ? strtod(s, &end) : -1;
-    if (s == NULL || *s == '\0' || errno != 0 || end == NULL || *end != '\0' || !(v > 0) ||
-        v > 1e6)
+    if (s == NULL || *s == '\0' || errno != 0 || end == NULL || *end != '\0' || !(v > 0) || v > 1e6)
         return kpod_err_usage(err, "invalid --cpus '%s': want a positive number such as 0.5 or 2",
                               s ? s : "");
     int64_t quota = (int64_t)(v * CPU_PERIOD + 0.5);
@@ -80,8 +79,8 @@ kpod_update_parse_cpuset(const char *s, uint64_t mask[16], int ncpus, struct kpo
         if (*p == ',' && *++p == '\0')
             return kpod_err_usage(err, "invalid cpu list '%s': want e.g. 0-2,5", s);
         if (ncpus > 0 && b >= ncpus)
-            return kpod_err_usage(err, "cpu list '%s': CPU %ld does not exist (the host has %d)",
-                                  s, b, ncpus);
+            return kpod_err_usage(err, "cpu list '%s': CPU %ld does not exist (the host has %d)", s,
+                                  b, ncpus);
         for (long c = a; c <= b; c++) {
             if (!(mask[c / 64] & (1ULL << (c % 64))))
                 count++;
@@ -143,9 +142,8 @@ validate(const struct kpod_update *u, const struct kpod_oci_resources *cur, stru
         }
     } else if (u->memory >= 0 && cur->memory_swap > 0 && cur->memory_swap < u->memory) {
         fmt_bytes(cur->memory_swap, a, sizeof(a));
-        return kpod_err_usage(err,
-                              "--memory above the memory+swap limit %s: raise --memory-swap too",
-                              a);
+        return kpod_err_usage(
+            err, "--memory above the memory+swap limit %s: raise --memory-swap too", a);
     }
     if (u->cpu_shares >= 0 && (u->cpu_shares < 2 || u->cpu_shares > 262144))
         return kpod_err_usage(err, "--cpu-shares %" PRId64 ": want 2 to 262144", u->cpu_shares);
@@ -174,8 +172,8 @@ limits_of(const struct kpod_update *u, struct kpod_cgroup_limits *l)
     l->cpu_quota = u->cpu_quota == KPOD_UPDATE_UNLIMITED ? -1 : u->cpu_quota;
     l->cpu_period = u->cpu_period > 0 ? (uint64_t)u->cpu_period : 0;
     l->cpuset_cpus = u->cpuset_cpus ? xstrdup(u->cpuset_cpus) : NULL;
-    l->pids_limit = u->pids_limit > 0 && u->pids_limit != KPOD_UPDATE_UNLIMITED ? u->pids_limit
-                                                                                 : -1;
+    l->pids_limit =
+        u->pids_limit > 0 && u->pids_limit != KPOD_UPDATE_UNLIMITED ? u->pids_limit : -1;
 }
 
 /* Writes "max" (v2) / -1 (v1) where the limits struct cannot say "unlimited". */
@@ -309,6 +307,65 @@ add_totals(struct totals *t, const struct kpod_oci_resources *r)
     }
 }
 
+static char *
+read_trim(const char *dir, const char *file)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+    char *text = NULL;
+    if (kpod_fs_read_file(path, 4096, &text, NULL, NULL) < 0)
+        return NULL;
+    text[strcspn(text, "\n")] = '\0';
+    return text;
+}
+
+static int
+write_str(const char *dir, const char *file, const char *val, struct kpod_err **err)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || kpod_fs_write_all(fd, val, strlen(val)) < 0)
+        return kpod_err_sys(err, "write '%s' to '%s'", val, path);
+    return 0;
+}
+
+/* The pod cpuset = the union of the containers' (all the parent's CPUs when one has none).
+ * The infra leaf follows it, so that on v1 the children stay subsets: the pod grows to
+ * old ∪ new first, then the infra is set, then the pod shrinks to new. */
+static int
+pod_cpuset(const struct kpod_pod_state *p, struct kpod_cgroup *pod, const struct totals *t,
+           struct kpod_err **err)
+{
+    const char *dir = kpod_cgroup_dir(pod, "cpuset");
+    if (dir == NULL || !t->any_cpuset)
+        return 0;
+    _cleanup_free_ char *parent = xstrdup(dir);
+    *strrchr(parent, '/') = '\0';
+    _cleanup_free_ char *want = NULL;
+    if (t->all_cpuset) {
+        want = kpod_update_format_cpuset(t->cpus);
+    } else {
+        want = read_trim(parent, "cpuset.cpus.effective");
+        if (want == NULL || *want == '\0')
+            free(want), want = read_trim(parent, "cpuset.cpus");
+    }
+    _cleanup_free_ char *cur = read_trim(dir, "cpuset.cpus");
+    if (want == NULL || *want == '\0' || cur == NULL || strcmp(cur, want) == 0)
+        return 0;
+    uint64_t a[16] = {0}, b[16] = {0};
+    kpod_update_parse_cpuset(cur, a, 0, NULL);
+    kpod_update_parse_cpuset(want, b, 0, NULL);
+    for (int i = 0; i < 16; i++)
+        a[i] |= b[i];
+    _cleanup_free_ char *both = kpod_update_format_cpuset(a);
+    _cleanup_free_ char *infra = xasprintf("%s/infra", dir);
+    if (write_str(dir, "cpuset.cpus", both, err) < 0)
+        return -1;
+    if (kpod_fs_exists(infra) && write_str(infra, "cpuset.cpus", want, err) < 0)
+        return -1;
+    (void)p;
+    return write_str(dir, "cpuset.cpus", want, err);
+}
+
 static int
 pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
 {
@@ -332,13 +389,13 @@ pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
     l.memory_limit = t.mem;
     l.cpu_quota = t.quota;
     l.cpu_period = t.quota >= 0 ? CPU_PERIOD : 0;
-    if (t.any_cpuset && t.all_cpuset)
-        l.cpuset_cpus = kpod_update_format_cpuset(t.cpus);
     int rc = kpod_cgroup_apply(cg, &l, err);
     if (rc == 0 && t.mem < 0)
         rc = write_unlimited(cg, "memory", "memory.limit_in_bytes", "memory.max", err);
     if (rc == 0 && t.quota < 0)
         rc = write_unlimited(cg, "cpu", "cpu.cfs_quota_us", "cpu.max", err);
+    if (rc == 0)
+        rc = pod_cpuset(p, cg, &t, err);
     kpod_cgroup_limits_free(&l);
     kpod_cgroup_free(cg);
     return rc;
@@ -359,6 +416,12 @@ update_locked(struct kpod_pod_state *p, struct kpod_ctr_state *c, const struct k
     if (spec == NULL)
         return kpod_err_prefix(err, "container '%s'", full);
     struct kpod_oci_resources *r = kpod_oci_spec_resources(spec);
+    struct kpod_update nu = *u;
+    u = &nu;
+    /* no swap (the kubelet's memory+swap = memory) stays no swap */
+    if (nu.memory >= 0 && nu.memory_swap < 0 && r->memory_swap > 0 &&
+        r->memory_swap == r->memory_limit)
+        nu.memory_swap = nu.memory;
     struct kpod_update old;
     old_values(u, r, &old);
     int rc = validate(u, r, err);
