@@ -29,8 +29,8 @@ round_fini(struct round *r)
 /* Named containers: each looked up again every round (a restart, a new pod). A name that
  * disappears after the first round is dropped; in the first it is an error. */
 static int
-collect_named(struct kpod_ctx *ctx, struct kpod_stats_sampler *s, const struct kpod_stats_cli *o,
-              bool pods, int argc, char **argv, bool first, struct round *r, struct kpod_err **err)
+collect_named(struct kpod_ctx *ctx, struct kpod_stats_sampler *s, bool pods, int argc, char **argv,
+              bool first, struct round *r, struct kpod_err **err)
 {
     for (int i = 0; i < argc; i++) {
         struct kpod_pod_state *p = NULL;
@@ -55,7 +55,7 @@ collect(struct kpod_ctx *ctx, struct kpod_stats_sampler *s, const struct kpod_st
         bool pods, int argc, char **argv, bool first, struct round *r, struct kpod_err **err)
 {
     if (argc > 0)
-        return collect_named(ctx, s, o, pods, argc, argv, first, r, err);
+        return collect_named(ctx, s, pods, argc, argv, first, r, err);
     size_t n = 0;
     struct kpod_pod_state **all = kpod_cmd_all_pods(ctx, &n, err);
     if (all == NULL)
