@@ -140,7 +140,8 @@ validate(const struct kpod_update *u, const struct kpod_oci_resources *cur, stru
                                   "memory plus swap)",
                                   a, b);
         }
-    } else if (u->memory >= 0 && cur->memory_swap > 0 && cur->memory_swap < u->memory) {
+    } else if (u->memory_swap < 0 && u->memory >= 0 && cur->memory_swap > 0 &&
+               cur->memory_swap < u->memory) {
         fmt_bytes(cur->memory_swap, a, sizeof(a));
         return kpod_err_usage(
             err, "--memory above the memory+swap limit %s: raise --memory-swap too", a);

@@ -306,3 +306,24 @@ ms_per_run() {
     run_kpod stats --no-stream --format json -a
     assert "$(echo "$output" | jq -r '.[0].name')" == oomr-main "listed"
 }
+
+@test "update: raising memory keeps no swap; reservation; unlimited swap; a ready pod is refused" {
+    play raise 32Mi 'sleep 1000'
+    run_kpod update --memory 128m raise-main
+    assert "$(ctr_cgroup_file raise-main memory memory.limit_in_bytes)" == 134217728 "raised"
+    assert "$(ctr_cgroup_file raise-main memory memory.memsw.limit_in_bytes)" == 134217728 "memsw follows"
+    run_kpod update --memory-reservation 16m raise-main
+    assert "$(ctr_cgroup_file raise-main memory memory.soft_limit_in_bytes)" == 16777216 "soft limit"
+    run_kpod update --memory-swap 256m raise-main
+    assert "$(ctr_cgroup_file raise-main memory memory.memsw.limit_in_bytes)" == 268435456 "memsw"
+    run_kpod 125 update --memory 512m raise-main
+    assert "$(error_line)" =~ "raise --memory-swap too" "memory above memsw"
+    run_kpod update --memory 512m --memory-swap -1 raise-main
+    assert "$(ctr_cgroup_file raise-main memory memory.limit_in_bytes)" == 536870912 "512m"
+    assert "$(ctr_cgroup_file raise-main memory memory.memsw.limit_in_bytes)" -gt 1000000000000 "unlimited swap"
+    run_kpod 125 update --memory-swap 64m raise-main
+    assert "$(error_line)" =~ "is below the memory limit" "swap below memory"
+
+    run_kpod play --start=false --tls-verify=false "$(pod_yaml idle - 'sleep 1000')"
+    run_kpod 126 update --memory 64m idle-main
+}
