@@ -222,6 +222,11 @@ struct kpod_stats_row {
     char *id, *name, *pod_id, *pod_name, *ctr_name;
     int nctrs; /* pod rows: running containers */
     struct kpod_stats s;
+    /* pod rows: each running container's row and their sum (the pod cgroup's own figures, in
+     * s, also hold the infra and what runs outside the containers) */
+    struct kpod_stats_row *ctrs;
+    size_t nctr_rows;
+    struct kpod_stats sum;
 };
 void kpod_stats_row_fini(struct kpod_stats_row *r);
 
@@ -253,7 +258,8 @@ void kpod_stats_duration(uint64_t ns, char *buf, size_t len);
 /* podman's JSON keys (strings as podman prints them: id, name, cpu_time, cpu_percent, avg_cpu,
  * mem_usage, mem_percent, net_io, block_io, pids) plus mem_limit, pod, pod_name and "raw": the
  * numbers. Pod rows use podman's `pod stats` keys (Pod, Name, CPU, MemUsage, MemUsageBytes, Mem,
- * NetIO, BlockIO, PIDS) plus the same "raw". */
+ * NetIO, BlockIO, PIDS) plus the same "raw", "Sum" (the containers' figures added up) and
+ * "ContainerStats" (their rows). */
 json_t *kpod_stats_row_json(const struct kpod_stats_row *r, bool no_trunc);
 /* The Prometheus text exposition format (version 0.0.4) of rows, metric family by family. */
 char *kpod_stats_prometheus(const struct kpod_stats_row *rows, size_t n);

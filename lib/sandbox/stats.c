@@ -23,6 +23,9 @@ kpod_stats_row_fini(struct kpod_stats_row *r)
     free(r->pod_id);
     free(r->pod_name);
     free(r->ctr_name);
+    for (size_t i = 0; i < r->nctr_rows; i++)
+        kpod_stats_row_fini(&r->ctrs[i]);
+    free(r->ctrs);
     memset(r, 0, sizeof(*r));
 }
 
@@ -251,6 +254,13 @@ kpod_stats_row_json(const struct kpod_stats_row *r, bool no_trunc)
     }
     json_object_set_new(j, "running", json_boolean(r->s.valid));
     json_object_set_new(j, "raw", raw_json(&r->s));
+    if (r->ctr_name == NULL) {
+        json_object_set_new(j, "Sum", raw_json(&r->sum));
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->nctr_rows; i++)
+            json_array_append_new(a, kpod_stats_row_json(&r->ctrs[i], no_trunc));
+        json_object_set_new(j, "ContainerStats", a);
+    }
     texts_fini(&t);
     return j;
 }
@@ -515,18 +525,11 @@ sample_pod_row(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
     return 0;
 }
 
-int
-kpod_stats_sample(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
-                  const struct kpod_ctr_state *only, bool pod_row, bool all,
-                  struct kpod_stats_row **rows, size_t *n, struct kpod_err **err)
+static int
+sample_ctrs(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
+            const struct kpod_ctr_state *only, bool all, const struct kpod_stats *net,
+            struct kpod_stats_row **rows, size_t *n, struct kpod_err **err)
 {
-    struct kpod_stats net = {0};
-    pod_net(p, &net);
-    if (pod_row) {
-        if (!all && p->state != KPOD_STATE_RUNNING && p->state != KPOD_STATE_PAUSED)
-            return 0;
-        return sample_pod_row(s, p, row_add(rows, n), &net, err);
-    }
     for (size_t i = 0; i < p->nctrs; i++) {
         const struct kpod_ctr_state *c = &p->ctrs[i];
         if ((only != NULL && c != only) || (!all && !ctr_runs(p, c)))
@@ -549,7 +552,49 @@ kpod_stats_sample(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
             kpod_err_free(&e);
             continue;
         }
-        r->s.has_net = net.has_net, r->s.net_rx = net.net_rx, r->s.net_tx = net.net_tx;
+        r->s.has_net = net->has_net, r->s.net_rx = net->net_rx, r->s.net_tx = net->net_tx;
     }
+    return 0;
+}
+
+static void
+add_up(struct kpod_stats *sum, const struct kpod_stats *s)
+{
+    sum->valid = true;
+    sum->cpu_ns += s->cpu_ns;
+    sum->cpu_percent += s->cpu_percent;
+    sum->avg_cpu_percent += s->avg_cpu_percent;
+    sum->mem_usage += s->mem_usage;
+    sum->mem_swap += s->mem_swap;
+    sum->pids += s->pids;
+    sum->block_read += s->block_read;
+    sum->block_write += s->block_write;
+    sum->throttled_periods += s->throttled_periods;
+    sum->throttled_ns += s->throttled_ns;
+    sum->oom_kills += s->oom_kills;
+}
+
+int
+kpod_stats_sample(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
+                  const struct kpod_ctr_state *only, bool pod_row, bool all,
+                  struct kpod_stats_row **rows, size_t *n, struct kpod_err **err)
+{
+    struct kpod_stats net = {0};
+    pod_net(p, &net);
+    if (!pod_row)
+        return sample_ctrs(s, p, only, all, &net, rows, n, err);
+    if (!all && p->state != KPOD_STATE_RUNNING && p->state != KPOD_STATE_PAUSED)
+        return 0;
+    struct kpod_stats_row *r = row_add(rows, n);
+    if (sample_pod_row(s, p, r, &net, err) < 0 ||
+        sample_ctrs(s, p, NULL, false, &net, &r->ctrs, &r->nctr_rows, err) < 0)
+        return -1;
+    for (size_t i = 0; i < r->nctr_rows; i++)
+        if (r->ctrs[i].s.valid)
+            add_up(&r->sum, &r->ctrs[i].s);
+    r->sum.pids_limit = UINT64_MAX;
+    r->sum.mem_limit = r->s.mem_limit;
+    r->sum.mem_percent = r->s.mem_limit ? r->sum.mem_usage * 100.0 / (double)r->s.mem_limit : 0;
+    r->sum.has_net = net.has_net, r->sum.net_rx = net.net_rx, r->sum.net_tx = net.net_tx;
     return 0;
 }

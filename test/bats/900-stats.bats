@@ -117,6 +117,9 @@ ctr_cgroup_file() {
     assert "$(echo "$output" | jq -r '.[0].Name')" == mem "pod row"
     assert "$(echo "$output" | jq -r '.[0].raw.mem_usage')" -ge 50000000 "pod usage includes the container"
     assert "$(echo "$output" | jq -r '.[0].Containers')" == 1 "containers"
+    assert "$(echo "$output" | jq -r '.[0].ContainerStats[0].name')" == mem-main "container rows"
+    assert "$(echo "$output" | jq -r '.[0].Sum.mem_usage')" -ge 50000000 "the containers' sum"
+    assert "$(echo "$output" | jq -r '.[0].Sum.mem_usage <= .[0].raw.mem_usage')" == true "sum within the pod cgroup"
     for k in Pod Name CPU MemUsage MemUsageBytes Mem NetIO BlockIO PIDS; do
         assert "$(echo "$output" | jq -r ".[0] | has(\"$k\")")" == true "pod key $k"
     done
