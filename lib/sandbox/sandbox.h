@@ -304,3 +304,7 @@ char *kpod_update_format_cpuset(const uint64_t mask[16]);
  * persists the new values in the container's bundle config.json (kept across pod stop/start). */
 int kpod_sandbox_update(struct kpod_ctx *ctx, const char *pod_id, const char *ctr_name,
                         const struct kpod_update *u, struct kpod_err **err);
+/* Writes the pod cgroup's totals over the running containers' bundle limits (seed §5.3: memory
+ * and CPU quota sums, unlimited when one is; the cpuset union, which the infra leaf follows).
+ * kpod update calls it; the pipeline may call it after start and stop too. */
+int kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err);

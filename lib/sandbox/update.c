@@ -367,8 +367,8 @@ pod_cpuset(const struct kpod_pod_state *p, struct kpod_cgroup *pod, const struct
     return write_str(dir, "cpuset.cpus", want, err);
 }
 
-static int
-pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
+int
+kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
 {
     struct totals t = {.mem = 0, .quota = 0, .all_cpuset = true};
     for (size_t i = 0; i < p->nctrs; i++) {
@@ -444,7 +444,7 @@ update_locked(struct kpod_pod_state *p, struct kpod_ctr_state *c, const struct k
     if (rc < 0)
         return kpod_err_prefix(err, "update '%s'", full);
     struct kpod_err *e = NULL;
-    if (pod_totals(p, &e) < 0)
+    if (kpod_sandbox_pod_totals(p, &e) < 0)
         kpod_warn("pod '%s': cgroup totals: %s", p->name, e->msg);
     kpod_err_free(&e);
     return 0;
