@@ -1,6 +1,6 @@
 /* Stats of pods and containers (seed-semantics §6): one pass over the cgroup files of each
  * container (kept open between rounds when streaming), the pod netns counters from
- * /proc/<infra>/net/dev, no fork or exec. Formatting as podman prints it. */
+ * /proc/<infra>/net/dev, no fork or exec. The formatting is in stats_format.c. */
 #include "sandbox/sandbox.h"
 
 #include <inttypes.h>

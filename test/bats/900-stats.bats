@@ -277,7 +277,18 @@ ms_per_run() {
     ten=$(ms_per_run 20 "$KPOD" stats --no-stream)
     local pod10
     pod10=$(ms_per_run 20 "$KPOD" pod stats --no-stream)
-    echo "# kpod stats --no-stream: 1 pod ${one} ms, 10 pods ${ten} ms; pod stats 10 pods ${pod10} ms" >&3
+    # 40 more in one multi-document file: 50 pods
+    local f=$BATS_TEST_TMPDIR/many.yaml
+    for i in $(seq 10 49); do
+        cat "$(pod_yaml "p$i" - 'sleep 1000')"
+        echo ---
+    done >"$f"
+    run_kpod play --tls-verify=false "$f"
+    run_kpod stats --no-stream --format json
+    assert "$(echo "$output" | jq length)" == 50 "fifty containers"
+    local fifty
+    fifty=$(ms_per_run 10 "$KPOD" stats --no-stream)
+    echo "# kpod stats --no-stream: 1 pod ${one} ms, 10 pods ${ten} ms, 50 pods ${fifty} ms; pod stats 10 pods ${pod10} ms" >&3
     if command -v podman >/dev/null; then
         local pm
         pm=$(ms_per_run 5 podman --root "$BATS_TEST_TMPDIR/pm" --runroot "$BATS_TEST_TMPDIR/pmr" \
@@ -291,6 +302,7 @@ ms_per_run() {
         assert "$(grep -cE 'clone|fork|execve\(' <<<"$output")" -le 1 "only kpod's own execve"
     fi
     assert "$ten" -lt 200 "10 pods in under 200 ms"
+    assert "$fifty" -lt 500 "50 pods in under 500 ms"
 }
 
 @test "OOM with restartPolicy OnFailure: restarted after the OOM kill" {
