@@ -269,4 +269,3 @@ kpod_stats_prometheus(const struct kpod_stats_row *rows, size_t n)
     fclose(f);
     return buf;
 }
-
