@@ -443,11 +443,10 @@ static int
 run_cmd(struct kpod_ctx *ctx, const struct kpod_cmd *cmd, struct parse *p, int argc, char **argv,
         struct kpod_err **err)
 {
-    char **args = NULL;
+    _cleanup_free_ char **args = NULL; /* the strings belong to argv */
     int nargs = parse_args(p, cmd->flags, argc, argv, &args, err);
     if (nargs < 0)
         return -1;
-    _cleanup_free_ char **args_owner = args;
     if (p->globals->help) {
         kpod_cli_print_help(stdout, cmd);
         return 0;

@@ -67,3 +67,10 @@ struct kpod_logs_cli {
 int kpod_cmd_print_logs(struct kpod_ctx *ctx, struct kpod_pod_state **pods,
                         struct kpod_ctr_state **ctrs, size_t n, const struct kpod_logs_cli *o,
                         struct kpod_err **err);
+
+/* ---- pod interfaces and routes (cmd/net_internal.c) ---- */
+struct kpod_net_iface;
+struct kpod_net_route;
+int kpod_cmd_pod_id(struct kpod_ctx *ctx, const char *name, char **ret_id, struct kpod_err **err);
+void kpod_cmd_print_ifaces(const struct kpod_net_iface *v, size_t n, bool json);
+void kpod_cmd_print_routes(const struct kpod_net_route *v, size_t n, bool json);

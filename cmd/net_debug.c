@@ -2,7 +2,8 @@
  * sandbox would keep it in the pod state (runroot/netdebug/<name>.json), so the tests exercise
  * the module on the real kernel before the sandbox pipeline calls it.
  *   __net setup NAME [--network N] [--ip IP] [--mac MAC] [--port [HOSTIP:]HOST:CTR[/PROTO]]...
- *   __net teardown NAME | show NAME
+ *   __net teardown NAME | show NAME | stop NAME | start NAME (pod stop/start: teardown keeping
+ *   the result, then kpod_net_restore)
  *   __net iface-add NAME [--name N] [--mac M] [--ip CIDR]... [--mtu N] [--network N|--link DEV]
  *   __net iface-rm NAME --mac M | --name N;  __net iface-ls NAME;  __net route-ls NAME
  *   __net route-update NAME --route SPEC... | --file F|-   */
@@ -22,6 +23,7 @@ struct net_opts {
     char **route;
     char *file;
     bool host_network;
+    bool noarp;
 };
 
 static const struct kpod_opt net_opts[] = {
@@ -44,6 +46,8 @@ static const struct kpod_opt net_opts[] = {
      NULL, false},
     {"host-network", 0, KPOD_OPT_BOOL, offsetof(struct net_opts, host_network), NULL,
      "use the host network", NULL, NULL, false},
+    {"noarp", 0, KPOD_OPT_BOOL, offsetof(struct net_opts, noarp), NULL, "iface-add: set NOARP",
+     NULL, NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -99,11 +103,14 @@ do_setup(struct net_pod *p, struct net_opts *o, struct kpod_err **err)
     struct kpod_net_setup_args a = {.pod_id = p->id,
                                     .pod_name = p->name,
                                     .network = o->network,
-                                    .ip = o->ip != NULL ? o->ip[0] : NULL,
+                                    .ip = NULL,
                                     .mac = o->mac,
                                     .ports = ports,
                                     .n_ports = n,
                                     .host_network = o->host_network};
+    for (size_t i = 0; o->ip != NULL && o->ip[i] != NULL; i++) /* first v4, first v6 */
+        if (strchr(o->ip[i], ':') != NULL ? a.ip6 == NULL : a.ip == NULL)
+            *(strchr(o->ip[i], ':') != NULL ? &a.ip6 : &a.ip) = o->ip[i];
     _cleanup_net_result_ struct kpod_net_result *res = NULL;
     if (r == 0 && (res = kpod_net_setup(p->ctx, &a, err)) == NULL)
         r = -1;
@@ -124,7 +131,7 @@ do_teardown(struct net_pod *p, struct kpod_err **err)
 {
     _cleanup_net_result_ struct kpod_net_result *r = load_result(p, true, err);
     if (r == NULL)
-        return *err != NULL ? -1 : 0;
+        return *err != NULL ? -1 : kpod_net_cleanup(p->ctx, p->id, p->name, err);
     if (kpod_net_teardown(p->ctx, r, err) < 0)
         return -1;
     if (unlink(p->state) < 0 && errno != ENOENT)
@@ -190,7 +197,8 @@ do_iface_add(struct net_pod *p, struct kpod_net_result *r, struct net_opts *o,
                                         .ips = o->ip,
                                         .mtu = (unsigned)o->mtu,
                                         .network = net,
-                                        .link = o->link};
+                                        .link = o->link,
+                                        .noarp = o->noarp};
     if (kpod_net_result_iface_add(p->ctx, r, &a, err) < 0)
         return -1;
     if (save_result(p, r, false, err) < 0)
@@ -208,6 +216,12 @@ dispatch(struct net_pod *p, const char *verb, struct net_opts *o, struct kpod_er
     if (strcmp(verb, "show") == 0) {
         print_json(kpod_net_result_to_json(r));
         return 0;
+    }
+    if (strcmp(verb, "stop") == 0) /* what `pod stop` does: teardown, the result stays */
+        return kpod_net_teardown(p->ctx, r, err);
+    if (strcmp(verb, "start") == 0) { /* and `pod start`: everything back from the result */
+        _cleanup_net_result_ struct kpod_net_result *n = kpod_net_restore(p->ctx, r, err);
+        return n != NULL ? save_result(p, n, true, err) : -1;
     }
     if (strcmp(verb, "iface-add") == 0)
         return do_iface_add(p, r, o, err);
@@ -285,8 +299,9 @@ run_net(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err
 const struct kpod_cmd kpod_cmd_net_debug = {
     .name = "__net",
     .summary = "plumbing: drive the network module (tests)",
-    .usage = "setup|teardown|show|iface-add|iface-rm|iface-ls|route-ls|route-update NAME "
-             "[options]",
+    .usage =
+        "setup|teardown|show|stop|start|iface-add|iface-rm|iface-ls|route-ls|route-update NAME "
+        "[options]",
     .opts = net_opts,
     .opts_size = sizeof(struct net_opts),
     .run = run_net,

@@ -20,6 +20,8 @@ kpod_net_config_free(struct kpod_net_config *c)
     free(c->bridge);
     free(c->subnet);
     free(c->gateway);
+    free(c->subnet6);
+    free(c->gateway6);
     free(c->created);
     free(c->id);
     free(c);
@@ -83,9 +85,48 @@ default_config(void)
 json_t *
 kpod_net_config_to_json(const struct kpod_net_config *c)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", c->name, "id", c->id, "driver",
-                     c->driver, "network_interface", c->bridge, "subnet", c->subnet, "gateway",
-                     c->gateway, "created", c->created);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", c->name, "id", c->id,
+                          "driver", c->driver, "network_interface", c->bridge, "subnet", c->subnet,
+                          "gateway", c->gateway, "created", c->created);
+    kpod_json_set_str(j, "ipv6_subnet", c->subnet6);
+    kpod_json_set_str(j, "ipv6_gateway", c->gateway6);
+    json_object_set_new(j, "ipv6_enabled", json_boolean(c->subnet6 != NULL));
+    return j;
+}
+
+/* Checks the IPv6 subnet/gateway and canonicalises them into c. */
+static int
+validate6(struct kpod_net_config *c, struct kpod_err **err)
+{
+    struct kpod_net_cidr sn, net, gw;
+    if (c->subnet6 == NULL) {
+        if (c->gateway6 != NULL)
+            return kpod_err_input(err, "IPv6 gateway '%s' without an IPv6 subnet", c->gateway6);
+        return 0;
+    }
+    if (kpod_net_cidr_parse(c->subnet6, true, &sn, err) < 0)
+        return -1;
+    if (sn.family != AF_INET6 || sn.prefix > 120 || sn.prefix < 64)
+        return kpod_err_input(err, "invalid subnet '%s': want IPv6 with a prefix of 64-120",
+                              c->subnet6);
+    kpod_net_cidr_network(&sn, &net);
+    char buf[64];
+    free(c->subnet6);
+    c->subnet6 = xstrdup(kpod_net_cidr_format(&net, true, buf, sizeof(buf)));
+    if (c->gateway6 == NULL) {
+        gw = net;
+        gw.addr[15] |= 1;
+        gw.prefix = 128;
+        c->gateway6 = xstrdup(kpod_net_cidr_format(&gw, false, buf, sizeof(buf)));
+    }
+    if (kpod_net_cidr_parse(c->gateway6, false, &gw, err) < 0)
+        return -1;
+    if (!kpod_net_cidr_contains(&net, &gw) || memcmp(gw.addr, net.addr, 16) == 0)
+        return kpod_err_input(err, "gateway '%s' is not a host address of subnet '%s'", c->gateway6,
+                              c->subnet6);
+    free(c->gateway6);
+    c->gateway6 = xstrdup(kpod_net_cidr_format(&gw, false, buf, sizeof(buf)));
+    return 0;
 }
 
 /* Checks subnet/gateway and canonicalises them into c. */
@@ -100,8 +141,14 @@ validate(struct kpod_net_config *c, struct kpod_err **err)
                               c->name);
     if (strcmp(c->driver, "bridge") != 0)
         return kpod_err_input(err, "network '%s': unsupported driver '%s'", c->name, c->driver);
-    if (!kpod_net_valid_ifname(c->bridge))
-        return kpod_err_input(err, "invalid interface name '%s'", c->bridge);
+    if (!kpod_net_valid_ifname(c->bridge) ||
+        strspn(c->bridge, "abcdefghijklmnopqrstuvwxyz"
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789_.-") != strlen(c->bridge))
+        return kpod_err_input(err,
+                              "invalid interface name '%s': want at most 15 of "
+                              "[a-zA-Z0-9_.-]",
+                              c->bridge);
     if (kpod_net_cidr_parse(c->subnet, true, &sn, err) < 0)
         return -1;
     if (sn.family != AF_INET || sn.prefix > 30 || sn.prefix < 8)
@@ -127,7 +174,7 @@ validate(struct kpod_net_config *c, struct kpod_err **err)
     if (g == 0 || g == host)
         return kpod_err_input(err, "gateway '%s' is the network or broadcast address of '%s'",
                               c->gateway, c->subnet);
-    return 0;
+    return validate6(c, err);
 }
 
 struct kpod_net_config *
@@ -149,6 +196,10 @@ kpod_net_config_from_json(const json_t *j, struct kpod_err **err)
     c->gateway = s != NULL ? xstrdup(s) : NULL;
     s = kpod_json_str(j, "created");
     c->created = xstrdup(s != NULL ? s : "");
+    s = kpod_json_str(j, "ipv6_subnet");
+    c->subnet6 = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+    s = kpod_json_str(j, "ipv6_gateway");
+    c->gateway6 = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
     c->id = name_id(name);
     if (validate(c, err) < 0)
         return NULL;
@@ -236,12 +287,35 @@ check_conflicts(struct kpod_net_config **all, size_t n, const struct kpod_net_co
         if (strcmp(all[i]->bridge, c->bridge) == 0)
             return kpod_err_input(err, "interface name '%s' already used by network '%s'",
                                   c->bridge, all[i]->name);
+        _cleanup_free_ char *sys = xasprintf("/sys/class/net/%s", c->bridge);
+        _cleanup_free_ char *br = xasprintf("/sys/class/net/%s/bridge", c->bridge);
+        if (kpod_fs_exists(sys) && !kpod_fs_exists(br))
+            return kpod_err_input(err, "interface '%s' exists on the host and is not a bridge",
+                                  c->bridge);
         kpod_net_cidr_parse(all[i]->subnet, true, &b, NULL);
         if (kpod_net_cidr_overlaps(&a, &b))
             return kpod_err_input(err, "subnet '%s' overlaps network '%s' (%s)", c->subnet,
                                   all[i]->name, all[i]->subnet);
+        if (c->subnet6 == NULL || all[i]->subnet6 == NULL)
+            continue;
+        struct kpod_net_cidr a6, b6;
+        kpod_net_cidr_parse(c->subnet6, true, &a6, NULL);
+        kpod_net_cidr_parse(all[i]->subnet6, true, &b6, NULL);
+        if (kpod_net_cidr_overlaps(&a6, &b6))
+            return kpod_err_input(err, "subnet '%s' overlaps network '%s' (%s)", c->subnet6,
+                                  all[i]->name, all[i]->subnet6);
     }
     return 0;
+}
+
+/* A unique local /64 from the network's name: fdXX:XXXX:XXXX:XXXX::/64 (RFC 4193 style). */
+static char *
+ula_subnet(const char *name)
+{
+    char d[KPOD_DIGEST_STR_LEN];
+    _cleanup_free_ char *key = xasprintf("kpod-network/%s", name);
+    kpod_sha256_buf(key, strlen(key), d);
+    return xasprintf("fd%.2s:%.4s:%.4s:%.4s::/64", d + 7, d + 9, d + 13, d + 17);
 }
 
 static char *
@@ -315,6 +389,8 @@ kpod_net_config_create(struct kpod_ctx *ctx, const struct kpod_net_create_args *
     c->subnet = a->subnet != NULL ? xstrdup(a->subnet) : free_subnet(all, n);
     c->bridge = a->bridge != NULL ? xstrdup(a->bridge) : free_bridge(all, n);
     c->gateway = a->gateway != NULL ? xstrdup(a->gateway) : NULL;
+    c->subnet6 = a->subnet6 != NULL ? xstrdup(a->subnet6) : a->ipv6 ? ula_subnet(a->name) : NULL;
+    c->gateway6 = a->gateway6 != NULL ? xstrdup(a->gateway6) : NULL;
     c->created = now_rfc3339();
     c->id = name_id(a->name);
     int r = c->subnet == NULL || c->bridge == NULL
@@ -346,7 +422,7 @@ kpod_net_config_remove(struct kpod_ctx *ctx, const char *name, bool force, struc
     if (used > 0 && !force)
         return kpod_err_invoke(err, "network '%s' is in use by %d pod address%s", name, used,
                                used == 1 ? "" : "es");
-    if (kpod_net_network_down(ctx, c, err) < 0)
+    if (kpod_net_network_down(ctx, c, force, err) < 0)
         return -1;
     _cleanup_free_ char *path = config_path(ctx, name);
     if (unlink(path) < 0 && errno != ENOENT)

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-KPOD_DEFINE_CLEANUP(struct rtnl_addr, rtnl_addr_put)
-
 static char *
 mac_string(struct rtnl_link *l)
 {

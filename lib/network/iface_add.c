@@ -92,7 +92,7 @@ create_device(struct kpod_ctx *ctx, const char *netns, const struct kpod_net_ifa
     if (kpod_nl_link_get(host, net->bridge, &br, err) <= 0)
         return kpod_err_msg(err, "bridge '%s' missing", net->bridge);
     i->network = xstrdup(net->name);
-    i->host_veth = kpod_net_veth_name(a->pod_id, tmpname);
+    i->host_veth = kpod_net_veth_name(a->pod_id, a->name); /* a->name: final, unique in the pod */
     struct kpod_veth_args va = {.host_name = i->host_veth,
                                 .peer_name = tmpname,
                                 .nsfd = nsfd,
@@ -107,19 +107,46 @@ create_device(struct kpod_ctx *ctx, const char *netns, const struct kpod_net_ifa
     return 0;
 }
 
-static int
-allocate_ip(struct kpod_ctx *ctx, const struct kpod_net_iface_add_args *a, char ***ret_ips,
-            struct kpod_err **err)
+static void
+release_all(struct kpod_ctx *ctx, const struct kpod_net_iface_add_args *a, char **reserved)
 {
+    for (size_t i = 0; reserved != NULL && reserved[i] != NULL; i++)
+        kpod_ipam_release(ctx, a->network, a->pod_id, reserved[i], NULL);
+}
+
+/* Addresses of the network's subnet are recorded in its IPAM (one is allocated when none is
+ * given), so no other pod gets them; *ret_reserved lists them for the rollback. */
+static int
+reserve_ips(struct kpod_ctx *ctx, const struct kpod_net_iface_add_args *a, char ***ips,
+            char ***ret_reserved, struct kpod_err **err)
+{
+    if (a->network == NULL)
+        return 0;
     _cleanup_net_config_ struct kpod_net_config *net = kpod_net_config_load(ctx, a->network, err);
     if (net == NULL)
         return -1;
-    _cleanup_free_ char *ip = NULL;
-    if (kpod_ipam_allocate(ctx, net, a->pod_id, NULL, &ip, err) < 0)
-        return -1;
-    struct kpod_net_cidr sn;
+    struct kpod_net_cidr sn, c;
     kpod_net_cidr_parse(net->subnet, true, &sn, NULL);
-    kpod_strv_push_take(ret_ips, xasprintf("%s/%u", ip, sn.prefix));
+    if (kpod_strv_len(*ips) == 0) {
+        char *ip = NULL;
+        if (kpod_ipam_allocate(ctx, net, a->pod_id, NULL, &ip, err) < 0)
+            return -1;
+        kpod_strv_push_take(ips, xasprintf("%s/%u", ip, sn.prefix));
+        kpod_strv_push_take(ret_reserved, ip);
+        return 0;
+    }
+    for (size_t i = 0; (*ips)[i] != NULL; i++) {
+        char buf[64], *ip = NULL;
+        kpod_net_cidr_parse((*ips)[i], true, &c, NULL);
+        if (!kpod_net_cidr_contains(&sn, &c))
+            continue;
+        if (kpod_ipam_allocate(ctx, net, a->pod_id, kpod_net_cidr_format(&c, false, buf, 64), &ip,
+                               err) < 0) {
+            release_all(ctx, a, *ret_reserved);
+            return -1;
+        }
+        kpod_strv_push_take(ret_reserved, ip);
+    }
     return 0;
 }
 
@@ -157,20 +184,18 @@ kpod_net_iface_add(struct kpod_ctx *ctx, const char *netns, const struct kpod_ne
         return -1;
     _cleanup_free_ char *name = a->name != NULL ? xstrdup(a->name) : free_ethname(pod);
     _cleanup_strv_ char **ips = kpod_strv_dup(a->ips);
-    bool allocated = false;
-    if (ips == NULL && a->network != NULL) {
-        if (allocate_ip(ctx, a, &ips, err) < 0)
-            return -1;
-        allocated = true;
-    }
+    _cleanup_strv_ char **reserved = NULL;
+    if (reserve_ips(ctx, a, &ips, &reserved, err) < 0)
+        return kpod_err_prefix(err, "add interface '%s'", name);
     struct kpod_net_iface i = {0};
-    char tmpname[IFNAMSIZ];
-    snprintf(tmpname, sizeof(tmpname), "kptmp%08x", (unsigned)(getpid() ^ (unsigned)time(NULL)));
+    char rnd[9], tmpname[IFNAMSIZ];
+    kpod_random_hex(rnd, 4);
+    snprintf(tmpname, sizeof(tmpname), "kptmp%s", rnd);
     struct kpod_net_iface_add_args fin = *a;
     fin.name = name;
     fin.ips = ips;
     _cleanup_free_ char *mac = NULL;
-    int r = create_device(ctx, netns, a, tmpname, &i, err);
+    int r = create_device(ctx, netns, &fin, tmpname, &i, err);
     if (r == 0)
         r = mac_of(pod, tmpname, &mac, err);
     if (r == 0)
@@ -188,13 +213,7 @@ kpod_net_iface_add(struct kpod_ctx *ctx, const char *netns, const struct kpod_ne
             i.name = xstrdup(rtnl_link_get_name(l));
             kpod_net_iface_remove(ctx, netns, &rm, NULL);
         }
-        if (allocated) {
-            struct kpod_net_cidr c;
-            char buf[64];
-            kpod_net_cidr_parse(ips[0], true, &c, NULL);
-            kpod_ipam_release(ctx, a->network, a->pod_id, kpod_net_cidr_format(&c, false, buf, 64),
-                              NULL);
-        }
+        release_all(ctx, a, reserved);
         kpod_net_iface_clear(&i);
         return kpod_err_prefix(err, "add interface '%s'", name);
     }

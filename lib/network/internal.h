@@ -48,18 +48,23 @@ int kpod_nl_veth_create(struct nl_sock *s, const struct kpod_veth_args *a, struc
  * 127.0.0.1); also the network's outbound NAT rules. Idempotent. */
 int kpod_net_network_up(struct kpod_ctx *ctx, const struct kpod_net_config *c,
                         struct kpod_err **err);
-/* Deletes the bridge and the NAT rules of a network; missing ones are fine. */
-int kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c,
+/* Deletes the bridge and the NAT rules of a network; missing ones are fine. A bridge that still
+ * has ports (pods of another runroot) is kept unless force. */
+int kpod_net_network_down(struct kpod_ctx *ctx, const struct kpod_net_config *c, bool force,
                           struct kpod_err **err);
 
 /* nftables through libnftables. */
 int kpod_nft_run(const char *cmds, struct kpod_err **err);
+/* Refuses ports given twice, published by another kpod pod (any runroot), or in use on the
+ * host. */
+int kpod_nft_ports_check(const struct kpod_net_port *ports, size_t n, struct kpod_err **err);
 /* Table name for a pod's hostPort rules. */
 char *kpod_nft_pod_table(const char *pod_id);
 int kpod_nft_ports_add(const char *table, const char *pod_ip, const char *bridge,
                        const struct kpod_net_port *ports, size_t n, struct kpod_err **err);
 /* Deletes a table; a missing one is fine. */
 int kpod_nft_table_delete(const char *table, struct kpod_err **err);
+int kpod_nft_table6_delete(const char *table, struct kpod_err **err);
 int kpod_nft_nat_add(const char *bridge, const char *subnet, struct kpod_err **err);
 
 /* Lock of a network's run state (serialises setup/teardown of that network). */

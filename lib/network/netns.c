@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <sys/stat.h>
 
 int
@@ -46,6 +48,15 @@ kpod_netns_create(const char *path, struct kpod_err **err)
             return -1;
     }
     int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        /* a live pin is an error; an empty file left by a crash is replaced */
+        struct statfs sf;
+        if (statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC)
+            return kpod_err_input(err, "network namespace '%s' already exists", path);
+        if (unlink(path) < 0)
+            return kpod_err_sys(err, "remove stale '%s'", path);
+        fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
     if (fd < 0)
         return kpod_err_sys(err, "create '%s'", path);
     close(fd);

@@ -38,13 +38,15 @@ bool kpod_net_cidr_overlaps(const struct kpod_net_cidr *a, const struct kpod_net
 
 /* ---- network configurations (config.c) ---- */
 struct kpod_net_config {
-    char *name;    /* "kpod" or a name from `kpod network create` */
-    char *driver;  /* "bridge" */
-    char *bridge;  /* host bridge, e.g. kpod0 */
-    char *subnet;  /* CIDR, network address */
-    char *gateway; /* the bridge address */
-    char *created; /* RFC 3339 */
-    char *id;      /* 64 hex */
+    char *name;     /* "kpod" or a name from `kpod network create` */
+    char *driver;   /* "bridge" */
+    char *bridge;   /* host bridge, e.g. kpod0 */
+    char *subnet;   /* CIDR, network address */
+    char *gateway;  /* the bridge address */
+    char *created;  /* RFC 3339 */
+    char *id;       /* 64 hex */
+    char *subnet6;  /* optional IPv6 subnet (dual stack), NULL if none */
+    char *gateway6; /* its gateway on the bridge */
 };
 
 void kpod_net_config_free(struct kpod_net_config *c);
@@ -53,9 +55,12 @@ KPOD_DEFINE_CLEANUP(struct kpod_net_config, kpod_net_config_free)
 
 struct kpod_net_create_args {
     const char *name;
-    const char *subnet;  /* NULL: the first free 10.89.N.0/24 */
-    const char *gateway; /* NULL: first host address */
-    const char *bridge;  /* NULL: the first free kpodN */
+    const char *subnet;   /* NULL: the first free 10.89.N.0/24 */
+    const char *gateway;  /* NULL: first host address */
+    const char *bridge;   /* NULL: the first free kpodN */
+    const char *subnet6;  /* IPv6 subnet (prefix 64-120), or NULL */
+    const char *gateway6; /* NULL: first host address of subnet6 */
+    bool ipv6;            /* dual stack: subnet6 NULL picks a ULA fdXX:XXXX:XXXX::/64 */
 };
 /* Validates and stores root/networks/<name>.json; refuses duplicates and overlapping
  * subnets. */
@@ -81,13 +86,17 @@ struct kpod_net_config *kpod_net_config_from_json(const json_t *j, struct kpod_e
  * set. Returns the address without prefix in *ret_ip (caller frees). */
 int kpod_ipam_allocate(struct kpod_ctx *ctx, const struct kpod_net_config *net, const char *owner,
                        const char *want_ip, char **ret_ip, struct kpod_err **err);
+/* The same in the network's IPv6 subnet. */
+int kpod_ipam_allocate6(struct kpod_ctx *ctx, const struct kpod_net_config *net, const char *owner,
+                        const char *want_ip, char **ret_ip, struct kpod_err **err);
 /* Releases ip (or, with ip NULL, every address of owner). A missing entry is fine. */
 int kpod_ipam_release(struct kpod_ctx *ctx, const char *net, const char *owner, const char *ip,
                       struct kpod_err **err);
 /* Number of addresses allocated in the network (0 if none). */
 int kpod_ipam_count(struct kpod_ctx *ctx, const char *net, struct kpod_err **err);
 /* Pure: the next free address after last (NULL: from the start) of subnet, skipping the
- * network, broadcast and gateway addresses and those in taken (NULL-terminated). */
+ * network, broadcast and gateway addresses and those in taken (NULL-terminated). IPv6 subnets
+ * (prefix 64-120) are searched in their first 2^24 addresses. */
 int kpod_ipam_pick(const char *subnet, const char *gateway, char *const *taken, const char *last,
                    char **ret_ip, struct kpod_err **err);
 
@@ -163,6 +172,7 @@ struct kpod_net_setup_args {
     const struct kpod_net_port *ports;
     size_t n_ports;
     bool host_network;
+    const char *ip6; /* static IPv6 address on a dual-stack network, or NULL */
 };
 
 struct kpod_net_result {
@@ -179,6 +189,7 @@ struct kpod_net_result {
     size_t n_routes;
     struct kpod_net_port *ports;
     size_t n_ports;
+    char *ip6; /* primary IPv6 address on a dual-stack network, "" if none */
 };
 
 void kpod_net_result_free(struct kpod_net_result *r);
@@ -187,13 +198,23 @@ KPOD_DEFINE_CLEANUP(struct kpod_net_result, kpod_net_result_free)
 json_t *kpod_net_result_to_json(const struct kpod_net_result *r);
 struct kpod_net_result *kpod_net_result_from_json(const json_t *j, struct kpod_err **err);
 
-/* Creates the netns (runroot/netns/<pod_id>), lo up, the veth on the network's bridge (created
+/* Creates the netns (runroot/netns/<pod_name>), lo up, the veth on the network's bridge (created
  * on first use), the address, the default route, outbound NAT and the hostPort rules. Every step
  * is undone on failure. */
 struct kpod_net_result *kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a,
                                        struct kpod_err **err);
 /* Removes everything setup (and iface add) made; idempotent. */
 int kpod_net_teardown(struct kpod_ctx *ctx, const struct kpod_net_result *r, struct kpod_err **err);
+
+/* Sets the network up again after a teardown (pod stop + start) from the previous result: the
+ * same address, MAC and ports, the interfaces added since, and the route table as it was. */
+struct kpod_net_result *kpod_net_restore(struct kpod_ctx *ctx, const struct kpod_net_result *old,
+                                         struct kpod_err **err);
+
+/* Best effort without a persisted result (kpod killed during setup): removes the netns pin,
+ * the hostPort table, the primary veth and every address the pod holds in any network. */
+int kpod_net_cleanup(struct kpod_ctx *ctx, const char *pod_id, const char *pod_name,
+                     struct kpod_err **err);
 
 /* ---- netns (netns.c) ---- */
 /* Creates a network namespace pinned by a bind mount at path (which must not exist). */
@@ -210,7 +231,8 @@ struct kpod_net_iface_add_args {
     const char *pod_id;
     const char *name;    /* in the pod; NULL: the first free ethN */
     const char *mac;     /* NULL: random */
-    char *const *ips;    /* CIDRs; NULL: one from the network's IPAM when network is set */
+    char *const *ips;    /* CIDRs (those in the network's subnet are reserved in its IPAM);
+                          * none: one is allocated when network is set */
     unsigned mtu;        /* 0: the default */
     const char *network; /* a veth whose host end joins this network's bridge */
     const char *link;    /* or a host device moved into the netns */

@@ -13,6 +13,7 @@ kpod_net_result_free(struct kpod_net_result *r)
     free(r->netns_path);
     free(r->network);
     free(r->ip);
+    free(r->ip6);
     free(r->nft_table);
     kpod_net_ifaces_free(r->ifaces, r->n_ifaces);
     kpod_net_routes_free(r->routes, r->n_routes);
@@ -38,6 +39,7 @@ kpod_net_result_to_json(const struct kpod_net_result *r)
     kpod_json_set_str(j, "network", nz(r->network));
     json_object_set_new(j, "hostNetwork", json_boolean(r->host_network));
     kpod_json_set_str(j, "ip", nz(r->ip));
+    kpod_json_set_str(j, "ip6", nz(r->ip6));
     kpod_json_set_str(j, "nftTable", nz(r->nft_table));
     json_t *a = json_array();
     for (size_t i = 0; i < r->n_ifaces; i++)
@@ -99,6 +101,7 @@ kpod_net_result_from_json(const json_t *j, struct kpod_err **err)
     r->network = str_or_empty(j, "network");
     r->host_network = kpod_json_bool(j, "hostNetwork", false);
     r->ip = str_or_empty(j, "ip");
+    r->ip6 = str_or_empty(j, "ip6");
     r->nft_table = str_or_empty(j, "nftTable");
     const json_t *a = json_object_get(j, "interfaces");
     size_t n = json_array_size(a);

@@ -230,6 +230,33 @@ update_free(struct update *u)
 }
 
 static int
+oif(struct rtnl_route *rt)
+{
+    struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, 0);
+    return nh != NULL ? rtnl_route_nh_get_ifindex(nh) : 0;
+}
+
+/* A wanted route that a kept (kernel) route already provides, e.g. fe80::/64 or the subnet
+ * route of an address: adding it again would make a duplicate with another metric. */
+static bool
+kept_covers(struct nl_cache *routes, struct nl_cache *links, struct rtnl_route *want)
+{
+    for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+        struct rtnl_route *rt = (struct rtnl_route *)o;
+        if (!in_main(rt) || deletable(rt, links) ||
+            rtnl_route_get_family(rt) != rtnl_route_get_family(want))
+            continue;
+        struct rtnl_nexthop *nh = rtnl_route_nexthop_n(want, 0);
+        if (nh != NULL && rtnl_route_nh_get_gateway(nh) != NULL)
+            continue;
+        if (nl_addr_cmp(rtnl_route_get_dst(rt), rtnl_route_get_dst(want)) == 0 &&
+            (oif(want) == 0 || oif(want) == oif(rt)))
+            return true;
+    }
+    return false;
+}
+
+static int
 update_apply(struct nl_sock *s, struct nl_cache *links, struct nl_cache *routes,
              struct rtnl_route **want, size_t n, struct update *u, struct kpod_err **err)
 {
@@ -246,6 +273,8 @@ update_apply(struct nl_sock *s, struct nl_cache *links, struct nl_cache *routes,
         u->old[u->n_old++] = rt;
     }
     for (size_t i = 0; i < n; i++) {
+        if (kept_covers(routes, links, want[i]))
+            continue;
         int r = rtnl_route_add(s, want[i], NLM_F_CREATE | NLM_F_EXCL);
         if (r == -NLE_EXIST)
             continue;

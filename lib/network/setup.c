@@ -3,6 +3,7 @@
 #include "network/network.h"
 #include "network/internal.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <netlink/route/route.h>
 #include <string.h>
@@ -21,17 +22,62 @@ valid_pod_name(const char *s)
 }
 
 /* Inside the netns: address on eth0, up, default route. */
+/* Fault injection for the rollback tests: KPOD_TEST_NET_FAIL=<step> makes that step fail. */
 static int
-configure_eth0(struct nl_sock *s, const char *cidr, const char *gw, struct kpod_err **err)
+fail_at(const char *step, struct kpod_err **err)
+{
+    const char *f = getenv("KPOD_TEST_NET_FAIL");
+    if (f != NULL && strcmp(f, step) == 0)
+        return kpod_err_msg(err, "injected failure at '%s'", step);
+    return 0;
+}
+
+static char *
+with_prefix(const char *ip, const char *subnet)
+{
+    struct kpod_net_cidr sn;
+    kpod_net_cidr_parse(subnet, true, &sn, NULL);
+    return xasprintf("%s/%u", ip, sn.prefix);
+}
+
+/* Inside the netns: the addresses on eth0, up, the default routes via the bridge. */
+static int
+configure_eth0(struct nl_sock *s, const struct kpod_net_result *res,
+               const struct kpod_net_config *net, struct kpod_err **err)
 {
     _cleanup_nl_link_ struct rtnl_link *l = NULL;
     if (kpod_nl_link_get(s, "eth0", &l, err) <= 0)
         return kpod_err_msg(err, "eth0 missing in the pod network namespace");
     int idx = rtnl_link_get_ifindex(l);
-    if (kpod_nl_addr_add(s, idx, cidr, err) < 0 || kpod_nl_link_set_up(s, idx, true, err) < 0)
+    _cleanup_free_ char *cidr = with_prefix(res->ip, net->subnet);
+    if (kpod_nl_addr_add(s, idx, cidr, err) < 0)
         return -1;
-    struct kpod_net_route r = {.gateway = (char *)gw, .device = (char *)"eth0", .family = AF_INET};
-    return kpod_net_route_add_one(s, &r, err);
+    _cleanup_free_ char *cidr6 = res->ip6 != NULL ? with_prefix(res->ip6, net->subnet6) : NULL;
+    if (cidr6 != NULL && kpod_nl_addr_add(s, idx, cidr6, err) < 0)
+        return -1;
+    if (kpod_nl_link_set_up(s, idx, true, err) < 0)
+        return -1;
+    struct kpod_net_route r = {
+        .gateway = net->gateway, .device = (char *)"eth0", .family = AF_INET};
+    if (kpod_net_route_add_one(s, &r, err) < 0)
+        return -1;
+    struct kpod_net_route r6 = {
+        .gateway = net->gateway6, .device = (char *)"eth0", .family = AF_INET6};
+    return cidr6 != NULL ? kpod_net_route_add_one(s, &r6, err) : 0;
+}
+
+static int
+allocate_addrs(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kpod_net_config *net,
+               const struct kpod_net_setup_args *a, struct kpod_err **err)
+{
+    if (a->ip6 != NULL && net->subnet6 == NULL)
+        return kpod_err_input(err, "network '%s' has no IPv6 subnet for '%s'", net->name, a->ip6);
+    if (kpod_ipam_allocate(ctx, net, a->pod_id, a->ip, &res->ip, err) < 0)
+        return -1;
+    if (net->subnet6 != NULL &&
+        kpod_ipam_allocate6(ctx, net, a->pod_id, a->ip6, &res->ip6, err) < 0)
+        return -1;
+    return fail_at("ipam", err);
 }
 
 static int
@@ -47,9 +93,9 @@ static int
 attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kpod_net_config *net,
               const struct kpod_net_setup_args *a, struct kpod_err **err)
 {
-    if (kpod_ipam_allocate(ctx, net, a->pod_id, a->ip, &res->ip, err) < 0)
+    if (allocate_addrs(ctx, res, net, a, err) < 0)
         return -1;
-    if (kpod_net_network_up(ctx, net, err) < 0)
+    if (kpod_net_network_up(ctx, net, err) < 0 || fail_at("bridge", err) < 0)
         return -1;
     _cleanup_nl_sock_ struct nl_sock *host = kpod_nl_open(NULL, err);
     if (host == NULL)
@@ -70,17 +116,16 @@ attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kp
                                 .nsfd = nsfd,
                                 .master = rtnl_link_get_ifindex(br),
                                 .mac = a->mac};
-    if (kpod_nl_veth_create(host, &va, err) < 0)
+    if (kpod_nl_veth_create(host, &va, err) < 0 || fail_at("veth", err) < 0)
         return -1;
-    struct kpod_net_cidr sn;
-    kpod_net_cidr_parse(net->subnet, true, &sn, NULL);
-    _cleanup_free_ char *cidr = xasprintf("%s/%u", res->ip, sn.prefix);
     _cleanup_nl_sock_ struct nl_sock *pod = kpod_nl_open(res->netns_path, err);
-    if (pod == NULL || configure_eth0(pod, cidr, net->gateway, err) < 0)
+    if (pod == NULL || configure_eth0(pod, res, net, err) < 0 || fail_at("address", err) < 0)
         return -1;
     if (a->n_ports > 0) {
         res->nft_table = kpod_nft_pod_table(a->pod_id);
-        if (kpod_nft_ports_add(res->nft_table, res->ip, net->bridge, a->ports, a->n_ports, err) < 0)
+        if (kpod_nft_ports_add(res->nft_table, res->ip, net->bridge, a->ports, a->n_ports, err) <
+                0 ||
+            fail_at("ports", err) < 0)
             return -1;
     }
     return 0;
@@ -138,6 +183,10 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     _cleanup_net_config_ struct kpod_net_config *net = NULL;
     if (!host && !none && (net = kpod_net_config_load(ctx, netname, err)) == NULL)
         return NULL;
+    if (kpod_nft_ports_check(a->ports, a->n_ports, err) < 0) {
+        kpod_err_prefix(err, "network setup of pod '%s'", a->pod_name);
+        return NULL;
+    }
     _cleanup_net_result_ struct kpod_net_result *res = xzalloc(sizeof(*res));
     res->pod_id = xstrdup(a->pod_id);
     res->pod_name = xstrdup(a->pod_name);
@@ -147,6 +196,7 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     if (host) {
         res->netns_path = xstrdup("");
         res->ip = xstrdup("");
+        res->ip6 = xstrdup("");
         res->nft_table = xstrdup("");
         return TAKE_PTR(res);
     }
@@ -159,11 +209,13 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     res->ifaces = xcalloc(1, sizeof(*res->ifaces));
     copy_ports(res, a);
     _cleanup_nl_sock_ struct nl_sock *pod = kpod_nl_open(res->netns_path, err);
-    int r = pod != NULL ? lo_up(pod, err) : -1;
+    int r = pod != NULL && fail_at("netns", err) == 0 ? lo_up(pod, err) : -1;
     if (r == 0 && net != NULL)
         r = attach_bridge(ctx, res, net, a, err);
     if (r == 0)
         r = record_state(res, err);
+    if (r == 0)
+        r = fail_at("record", err);
     if (r < 0) {
         kpod_err_prefix(err, "network setup of pod '%s'", a->pod_name);
         kpod_net_teardown(ctx, res, NULL);
@@ -171,6 +223,8 @@ kpod_net_setup(struct kpod_ctx *ctx, const struct kpod_net_setup_args *a, struct
     }
     if (res->ip == NULL)
         res->ip = xstrdup("");
+    if (res->ip6 == NULL)
+        res->ip6 = xstrdup("");
     if (res->nft_table == NULL)
         res->nft_table = xstrdup("");
     return TAKE_PTR(res);
@@ -202,7 +256,7 @@ network_release(struct kpod_ctx *ctx, const char *netname, const char *owner, st
     int used = kpod_ipam_count(ctx, netname, err);
     if (used != 0)
         return used < 0 ? -1 : 0;
-    return kpod_net_network_down(ctx, c, err);
+    return kpod_net_network_down(ctx, c, false, err);
 }
 
 int
@@ -233,4 +287,32 @@ kpod_net_teardown(struct kpod_ctx *ctx, const struct kpod_net_result *r, struct 
         keep_first(err, &e);
     }
     return err != NULL && *err != NULL ? -1 : 0;
+}
+
+int
+kpod_net_cleanup(struct kpod_ctx *ctx, const char *pod_id, const char *pod_name,
+                 struct kpod_err **err)
+{
+    if (!valid_pod_name(pod_name))
+        return kpod_err_input(err, "network cleanup: invalid pod name '%s'", pod_name);
+    _cleanup_net_result_ struct kpod_net_result *r = xzalloc(sizeof(*r));
+    r->pod_id = xstrdup(pod_id);
+    r->pod_name = xstrdup(pod_name);
+    r->netns_path = xasprintf("%s/netns/%s", ctx->runroot, pod_name);
+    r->nft_table = kpod_nft_pod_table(pod_id);
+    r->ifaces = xcalloc(1, sizeof(*r->ifaces));
+    r->ifaces[0].host_veth = kpod_net_veth_name(pod_id, "eth0");
+    r->n_ifaces = 1;
+    /* every network this runroot allocated from */
+    _cleanup_free_ char *dir = xasprintf("%s/networks", ctx->runroot);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        r->ifaces = xreallocarray(r->ifaces, r->n_ifaces + 1, sizeof(*r->ifaces));
+        memset(&r->ifaces[r->n_ifaces], 0, sizeof(*r->ifaces));
+        r->ifaces[r->n_ifaces++].network = xstrdup(e->d_name);
+    }
+    return kpod_net_teardown(ctx, r, err);
 }

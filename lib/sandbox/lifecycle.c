@@ -3,6 +3,7 @@
  * pause/unpause (freezer) and kill — each under the pod's lock, each persisted. */
 #include "sandbox/internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -110,6 +111,31 @@ lock_and_load(struct kpod_store *s, const char *id, int *ret_lock, struct kpod_e
     return p;
 }
 
+/* A monitor that kpod was killed before recording: found by its command line. */
+static void
+kill_stray_monitors(const char *pod_dir)
+{
+    _cleanup_closedir_ DIR *d = opendir("/proc");
+    size_t dl = strlen(pod_dir);
+    for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        _cleanup_free_ char *path = xasprintf("/proc/%s/cmdline", de->d_name);
+        _cleanup_free_ char *cmd = NULL;
+        size_t len = 0;
+        struct kpod_err *e = NULL;
+        if (kpod_fs_read_file(path, 8192, &cmd, &len, &e) < 0) {
+            kpod_err_free(&e);
+            continue;
+        }
+        /* argv: kpod-monitor ... POD_DIR (the last argument) */
+        if (strstr(cmd, "kpod-monitor") == NULL && strstr(cmd, "__monitor") == NULL)
+            continue;
+        if (len > dl && memcmp(cmd + len - dl - 1, pod_dir, dl) == 0)
+            kill((pid_t)atoi(de->d_name), SIGKILL);
+    }
+}
+
 static void
 stop_monitor(struct kpod_pod_state *p)
 {
@@ -204,7 +230,7 @@ kpod_sandbox_stop(struct kpod_ctx *ctx, const char *id, int timeout, bool force,
     return rc < 0 ? kpod_err_prefix(err, "stop pod '%s'", id) : 0;
 }
 
-/* After a stop: the network again, with the same address and ports. */
+/* After a stop: the network again, as it was (address, MAC, ports, added interfaces, routes). */
 static int
 setup_network_again(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_err **err)
 {
@@ -213,15 +239,7 @@ setup_network_again(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_
     struct kpod_net_result *old = kpod_net_result_from_json(p->network, err);
     if (old == NULL)
         return -1;
-    struct kpod_net_setup_args a = {
-        .pod_id = p->id,
-        .pod_name = p->name,
-        .network = old->network,
-        .ip = old->ip && *old->ip ? old->ip : NULL,
-        .ports = old->ports,
-        .n_ports = old->n_ports,
-    };
-    struct kpod_net_result *r = kpod_net_setup(ctx, &a, err);
+    struct kpod_net_result *r = kpod_net_restore(ctx, old, err);
     kpod_net_result_free(old);
     if (r == NULL)
         return -1;
@@ -330,12 +348,18 @@ destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, st
 {
     struct kpod_err *e = NULL;
     stop_monitor(p);
+    _cleanup_free_ char *run_dir = kpod_store_pod_dir(s, p->id);
+    kill_stray_monitors(run_dir);
     if (p->cgroup != NULL && kpod_cgroup_destroy_path(p->cgroup, &e) < 0)
         kpod_err_move(err, &e);
     kpod_infra_stop(p->infra_pid, p->infra_start);
     if (kpod_sandbox_unmount_all(p, &e) < 0)
         kpod_err_move(err, &e);
     if (teardown_network(ctx, p, &e) < 0)
+        kpod_err_move(err, &e);
+    /* killed during play before the network was recorded: clean up by the pod's names */
+    if (p->network == NULL && !kpod_json_bool(p->extra, "host_network", false) &&
+        kpod_net_cleanup(ctx, p->id, p->name, &e) < 0)
         kpod_err_move(err, &e);
     for (size_t i = 0; i < p->nctrs; i++)
         if (p->ctrs[i].image &&
@@ -360,11 +384,14 @@ kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpo
     struct kpod_pod_state *p = lock_and_load(&s, id, &lock, err);
     int rc = -1;
     if (p == NULL) {
-        /* a pod directory without a readable state: remove what is there */
-        if (force && lock >= 0) {
+        /* kpod was killed before it saved any state: remove what is there */
+        _cleanup_lock_ int bare_lock =
+            force ? kpod_store_lock_pod(&s, id, KPOD_LOCK_EXCLUSIVE, NULL) : -1;
+        if (bare_lock >= 0) {
             kpod_err_free(err);
             _cleanup_free_ char *dir = kpod_store_pod_dir(&s, id);
-            rc = kpod_fs_rm_rf(dir, err);
+            kill_stray_monitors(dir);
+            rc = kpod_store_remove(&s, id, NULL, err);
         }
         goto done;
     }

@@ -112,7 +112,10 @@ step_state(struct play *pl, struct kpod_err **err)
     p->state = KPOD_STATE_READY;
     p->created_ns = now_ns();
     p->restart_policy = xstrdup(policy_name(pl->pod->restart_policy));
-    p->cgroup = xasprintf("kpod/%s", id);
+    /* KPOD_CGROUP_PARENT puts pods elsewhere (tests use one each, like podman's
+     * --cgroup-parent); the path is kept in the state, so later commands follow it. */
+    const char *parent = getenv("KPOD_CGROUP_PARENT");
+    p->cgroup = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
     p->labels = kvlist_json(&pl->pod->labels);
     p->annotations = kvlist_json(&pl->pod->annotations);
     p->mounts = xcalloc(1, sizeof(char *));

@@ -119,7 +119,8 @@ int kpod_store_lock_pod(struct kpod_store *s, const char *id, enum kpod_lock_mod
 struct kpod_pod_state *kpod_store_load(struct kpod_store *s, const char *id, struct kpod_err **err);
 /* Saves atomically (temp, fsync, rename); the caller holds the exclusive lock. */
 int kpod_store_save(struct kpod_store *s, const struct kpod_pod_state *p, struct kpod_err **err);
-/* Removes the pod's directory and name; the caller holds the exclusive lock. */
+/* Removes the pod's directory and name (name NULL: every name pointing to id); the caller
+ * holds the exclusive lock. */
 int kpod_store_remove(struct kpod_store *s, const char *id, const char *name,
                       struct kpod_err **err);
 /* The ids of all pods (unreadable entries skipped, like the seed's ListSandbox). */
@@ -308,3 +309,13 @@ int kpod_sandbox_update(struct kpod_ctx *ctx, const char *pod_id, const char *ct
  * and CPU quota sums, unlimited when one is; the cpuset union, which the infra leaf follows).
  * kpod update calls it; the pipeline may call it after start and stop too. */
 int kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err);
+
+/* ---- interfaces and routes of a running pod (Kata's Add/RemoveInterface, UpdateRoutes) ---- */
+struct kpod_net_result;
+typedef int (*kpod_sandbox_net_fn)(struct kpod_ctx *ctx, struct kpod_net_result *r, void *data,
+                                   struct kpod_err **err);
+/* Runs fn on the pod's network under its lock — exclusive when change, then the changed result
+ * is persisted (so `pod stop` + `pod start` restore it); shared otherwise. Refuses a pod that is
+ * not running (126) or that uses the host network. */
+int kpod_sandbox_with_network(struct kpod_ctx *ctx, const char *id, bool change,
+                              kpod_sandbox_net_fn fn, void *data, struct kpod_err **err);

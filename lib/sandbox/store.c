@@ -151,12 +151,32 @@ kpod_store_save(struct kpod_store *s, const struct kpod_pod_state *p, struct kpo
     return kpod_json_save_file(path, j, false, 0600, err);
 }
 
+/* Without the pod's state its name is unknown: drop every name that points to id. */
+static void
+drop_names_of(struct kpod_store *s, const char *id)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/names", s->runroot);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
+        if (de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+        _cleanup_free_ char *owner = NULL;
+        struct kpod_err *e = NULL;
+        if (kpod_fs_read_file(path, 128, &owner, NULL, &e) == 0 && strcmp(owner, id) == 0)
+            unlink(path);
+        kpod_err_free(&e);
+    }
+}
+
 int
 kpod_store_remove(struct kpod_store *s, const char *id, const char *name, struct kpod_err **err)
 {
     _cleanup_lock_ int glock = global_lock(s, err);
     if (glock < 0)
         return -1;
+    if (name == NULL)
+        drop_names_of(s, id);
     if (name != NULL) {
         _cleanup_free_ char *npath = name_path(s, name);
         _cleanup_free_ char *owner = NULL;

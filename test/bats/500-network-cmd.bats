@@ -61,6 +61,10 @@ setup() {
     assert "$(error_line)" =~ "gateway '10.231.5.1' is not in subnet '10.231.4.0/24'"
     run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name waytoolongbridgename bad
     assert "$(error_line)" =~ "invalid interface name"
+    run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name 'br@x' bad
+    assert "$(error_line)" =~ "invalid interface name 'br@x'"
+    run_kpod 125 network create --subnet 10.231.4.0/24 --interface-name lo bad
+    assert "$(error_line)" =~ "interface 'lo' exists on the host and is not a bridge"
     run_kpod 125 network create --driver macvlan bad
     assert "$(error_line)" =~ "unsupported driver 'macvlan'"
     run_kpod 125 network create 'bad/name'
@@ -83,4 +87,28 @@ setup() {
     run_kpod 125 network rm kpod
     assert "$(error_line)" =~ "the default network cannot be removed"
     run_kpod 125 network ls --format yaml
+}
+
+@test "network create: dual stack with a given or a generated IPv6 subnet" {
+    run_kpod network create --subnet 10.231.6.0/24 --subnet fd00:231:6::7/64 \
+        --gateway fd00:231:6::fe --interface-name kptf$RANDOM dual
+    run_kpod network inspect dual
+    assert "$(jq -r '.[0] | [.ipv6_enabled, .ipv6_subnet, .ipv6_gateway, .gateway] | join(" ")' <<<"$output")" \
+        == "true fd00:231:6::/64 fd00:231:6::fe 10.231.6.1" "canonical IPv6 subnet, given gateway"
+    run_kpod network create --subnet 10.231.7.0/24 --ipv6 --interface-name kptg$RANDOM ula
+    run_kpod network inspect ula
+    assert "$(jq -r '.[0].ipv6_subnet' <<<"$output")" =~ "^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:[0-9a-f]{1,4}::/64$" "ULA /64"
+    assert "$(jq -r '.[0].ipv6_gateway' <<<"$output")" =~ "::1$"
+    run_kpod 125 network create --subnet 10.231.8.0/24 --subnet fd00:231:6:0:1::/80 --interface-name kpth$RANDOM ov6
+    assert "$(error_line)" =~ "subnet 'fd00:231:6:0:1::/80' overlaps network 'dual'"
+    run_kpod 125 network create --subnet 10.231.8.0/24 --subnet fd00:231:8::/48 bad6
+    assert "$(error_line)" =~ "want IPv6 with a prefix of 64-120"
+    run_kpod 125 network create --subnet fd00:231:8::/64 --subnet fd00:231:9::/64 two6
+    assert "$(error_line)" =~ "more than one IPv6 subnet"
+    run_kpod 125 network create --subnet 10.231.8.0/24 --subnet fd00:231:8::/64 --gateway fd00:231:9::1 gw6
+    assert "$(error_line)" =~ "gateway 'fd00:231:9::1' is not a host address of subnet 'fd00:231:8::/64'"
+    run_kpod 125 network create --subnet 10.231.8.0/24 --gateway fd00:231:9::1 nogw6
+    assert "$(error_line)" =~ "IPv6 gateway 'fd00:231:9::1' without an IPv6 subnet"
+    run_kpod network ls -q
+    assert "$output" == $'kpod\ndual\nula'
 }

@@ -58,7 +58,7 @@ log_has() { ctr_log "$1" "$2" | grep -q -- "$3"; }
 no_leftovers() {
     run ls "$KPOD_RUNROOT/pods"
     assert "$output" == "" "pod state dirs"
-    run bash -c "find /sys/fs/cgroup/*/kpod -mindepth 1 -maxdepth 1 -type d 2>/dev/null"
+    run bash -c "find /sys/fs/cgroup/*/$KPOD_CGROUP_PARENT -mindepth 1 -maxdepth 1 -type d 2>/dev/null"
     assert "$output" == "" "pod cgroups"
     assert "$(test_mounts)" == "" "mounts"
     run pgrep -f "__monitor.*$KPOD_RUNROOT"
@@ -293,4 +293,22 @@ EOF
     run_kpod 127 play --tls-verify=false "$BATS_TEST_TMPDIR/nf.yaml"
     assert "$output" =~ "Error: play pod 'nf': container 'main'.*nosuch.*No such file or directory"
     no_leftovers
+}
+
+@test "kill -9 of kpod play at any moment, then pod rm -a -f removes everything" {
+    local yaml delay
+    yaml=$(pod_yaml half Always 'sleep 1000')
+    for delay in 0.005 0.02 0.04 0.06 0.1; do
+        "$KPOD" play --tls-verify=false -q "$yaml" >/dev/null 2>&1 &
+        local pid=$!
+        sleep $delay
+        kill -9 $pid 2>/dev/null || true
+        wait $pid 2>/dev/null || true
+        run_kpod pod rm -a -f
+        no_leftovers
+        run pgrep -f "kpod-monitor.*$KPOD_RUNROOT"
+        assert "$output" == "" "no stray monitor after a kill at ${delay}s"
+        run_kpod play --tls-verify=false -q "$yaml"
+        run_kpod pod rm -f half
+    done
 }

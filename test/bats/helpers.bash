@@ -24,6 +24,8 @@ die() {
 basic_setup() {
     export KPOD_ROOT=$BATS_TEST_TMPDIR/root
     export KPOD_RUNROOT=$BATS_TEST_TMPDIR/runroot
+    # Pods of this test go under their own cgroup parent, so leaks are this test's own.
+    export KPOD_CGROUP_PARENT=kpod-test-$$-${BATS_TEST_NUMBER:-0}
     mkdir -p "$KPOD_ROOT" "$KPOD_RUNROOT"
 }
 
@@ -42,6 +44,14 @@ basic_teardown() {
     for m in $(test_mounts | sort -r); do
         leaked="$leaked mount:$m"
         umount -l "$m" 2>/dev/null || true
+    done
+    local cg
+    for cg in $(find /sys/fs/cgroup/*/"$KPOD_CGROUP_PARENT" /sys/fs/cgroup/"$KPOD_CGROUP_PARENT" \
+        -mindepth 1 -maxdepth 1 -type d 2>/dev/null); do
+        leaked="$leaked cgroup:$cg"
+    done
+    for cg in /sys/fs/cgroup/*/"$KPOD_CGROUP_PARENT" /sys/fs/cgroup/"$KPOD_CGROUP_PARENT"; do
+        [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
     done
     if [ -n "$leaked" ] && [ -z "${KPOD_IGNORE_LEAKS:-}" ]; then
         die "resources leaked:$leaked"

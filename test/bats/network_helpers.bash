@@ -2,7 +2,8 @@
 # bridge (parallel runs never collide), pods made with the hidden `kpod __net`, background
 # servers inside pod netns, and leak checks against the kernel (ip, nft, mounts).
 
-# Creates network $NET (bridge $BR, subnet $SUBNET_PREFIX.0/24) with `kpod network create`.
+# Creates network $NET (bridge $BR, subnet $SUBNET_PREFIX.0/24) with `kpod network create`, and
+# picks $PB, the first of ten hostPorts for the test.
 net_setup() {
     require_root
     basic_setup
@@ -11,6 +12,7 @@ net_setup() {
     NET=t$RANDOM
     BR=kpt$(printf '%05d' $RANDOM)
     PIDS=()
+    PB=$((30000 + RANDOM % 20000)) # hostPorts of this test: PB..PB+9
     run_kpod network create --subnet "$SUBNET_PREFIX.0/24" --interface-name "$BR" "$NET"
 }
 
@@ -19,6 +21,19 @@ net_teardown() {
     for p in "${PIDS[@]}"; do
         kill "$p" 2>/dev/null || true
     done
+    for p in "${PIDS[@]}"; do
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+    done
+    local left
+    left=$(pgrep -f "busybox httpd -f -p [0-9]* -h $BATS_TEST_TMPDIR/" || true)
+    if [ -n "$left" ]; then
+        kill $left 2>/dev/null || true
+        die "servers left running: $left"
+    fi
     local f
     for f in "$KPOD_RUNROOT"/netdebug/*.json; do
         [ -e "$f" ] || continue
@@ -46,7 +61,9 @@ start_httpd() {
     local dir=$BATS_TEST_TMPDIR/www-$pod-$port
     mkdir -p "$dir"
     echo "$text" >"$dir/index.html"
-    in_pod "$pod" busybox httpd -f -p "$port" -h "$dir" 3>&- </dev/null >/dev/null 2>&1 &
+    # nsenter execs httpd (no fork for a network namespace), so $! is the server itself
+    nsenter --net="$(netns_of "$pod")" busybox httpd -f -p "$port" -h "$dir" 3>&- </dev/null \
+        >/dev/null 2>&1 &
     PIDS+=($!)
     local i
     for i in $(seq 1 50); do
@@ -86,8 +103,10 @@ assert_no_leaks() {
         run nft list table ip "$t"
         assert "$status" != 0 "nft table $t still exists"
     done
-    run nft list table ip "kpod-net-$BR"
+        run nft list table ip "kpod-net-$BR"
     assert "$status" != 0 "nft NAT table of $BR still exists"
+    run nft list table ip6 "kpod-net-$BR"
+    assert "$status" != 0 "nft IPv6 NAT table of $BR still exists"
     assert "$(ls "$KPOD_RUNROOT/netns" 2>/dev/null)" == "" "netns pins left"
     assert "$(test_mounts)" == "" "mounts left"
     if [ -f "$KPOD_RUNROOT/networks/$NET/ipam.json" ]; then

@@ -81,6 +81,19 @@ test_pick(void)
     kpod_ipam_pick("10.1.0.0/29", "10.1.0.6", NULL, "10.1.0.5", &ip, &e);
     is_str(ip, "10.1.0.1", "gateway elsewhere: .1 is free");
     free(ip);
+    is_int(kpod_ipam_pick("fd00:1::/64", "fd00:1::1", NULL, NULL, &ip, &e), 0, "v6 pick");
+    is_str(ip, "fd00:1::2", "v6: skips the anycast address and the gateway");
+    free(ip);
+    char *taken6[] = {"fd00:1::2", NULL};
+    kpod_ipam_pick("fd00:1::/64", "fd00:1::1", taken6, "fd00:1::ff", &ip, &e);
+    is_str(ip, "fd00:1::100", "v6: continues after the last one, carrying into the next byte");
+    free(ip);
+    kpod_ipam_pick("fd00:1::/126", "fd00:1::1", taken6, "fd00:1::2", &ip, &e);
+    is_str(ip, "fd00:1::3", "v6 /126");
+    free(ip);
+    char *full6[] = {"fd00:1::2", "fd00:1::3", NULL};
+    is_int(kpod_ipam_pick("fd00:1::/126", "fd00:1::1", full6, NULL, &ip, &e), -1, "v6 full");
+    kpod_err_free(&e);
 }
 
 static struct kpod_net_config *
@@ -182,6 +195,23 @@ test_config(struct kpod_ctx *ctx)
         .name = "bad", .subnet = "10.203.0.0/24", .gateway = "10.203.0.255"};
     ok(kpod_net_config_create(ctx, &bad, &e) == NULL, "broadcast gateway refused");
     kpod_err_free(&e);
+    struct kpod_net_create_args v6 = {
+        .name = "six", .subnet = "10.204.0.0/24", .subnet6 = "fd00:204::9/64", .bridge = "kpunit6"};
+    struct kpod_net_config *c6 = kpod_net_config_create(ctx, &v6, &e);
+    ok(c6 != NULL && strcmp(c6->subnet6, "fd00:204::/64") == 0, "v6 subnet canonicalised");
+    ok(c6 != NULL && strcmp(c6->gateway6, "fd00:204::1") == 0, "v6 gateway defaults to ::1");
+    kpod_net_config_free(c6);
+    struct kpod_net_create_args ula = {
+        .name = "ula", .subnet = "10.205.0.0/24", .ipv6 = true, .bridge = "kpunit7"};
+    c6 = kpod_net_config_create(ctx, &ula, &e);
+    ok(c6 != NULL && kpod_str_has_prefix(c6->subnet6, "fd") &&
+           kpod_str_has_suffix(c6->subnet6, "::/64"),
+       "--ipv6 picks a ULA /64");
+    kpod_net_config_free(c6);
+    struct kpod_net_create_args bad6 = {
+        .name = "bad6", .subnet = "10.206.0.0/24", .subnet6 = "fd00:206::/32"};
+    ok(kpod_net_config_create(ctx, &bad6, &e) == NULL, "v6 prefix too short refused");
+    kpod_err_free(&e);
     struct kpod_net_create_args def = {.name = "auto"};
     struct kpod_net_config *c = kpod_net_config_create(ctx, &def, &e);
     ok(c != NULL && strcmp(c->subnet, "10.89.0.0/24") == 0, "auto subnet 10.89.0.0/24");
@@ -189,7 +219,7 @@ test_config(struct kpod_ctx *ctx)
     kpod_net_config_free(c);
     size_t n = 0;
     struct kpod_net_config **v = kpod_net_config_list(ctx, &n, &e);
-    is_int((int)n, 3, "default + two");
+    is_int((int)n, 5, "default + four");
     is_str(v[0]->name, "kpod", "default first");
     is_str(v[0]->bridge, "kpod0", "default bridge");
     is_str(v[1]->name, "auto", "sorted");
