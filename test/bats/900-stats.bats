@@ -47,9 +47,13 @@ play() {
 
 # ctr_cgroup_file POD-CTR CONTROLLER FILE: a file of the container's v1 cgroup.
 ctr_cgroup_file() {
-    local pod=${1%-*} ctr=${1##*-} id
-    id=$("$KPOD" pod inspect "$pod" --format '{{.Id}}')
-    cat "/sys/fs/cgroup/$2/kpod/$id/$ctr/$3"
+    local pod=${1%-*} ctr=${1##*-}
+    cat "/sys/fs/cgroup/$2/$(pod_cgroup "$pod")/$ctr/$3"
+}
+
+# pod_cgroup POD: the pod's cgroup path (below the hierarchies' roots).
+pod_cgroup() {
+    "$KPOD" pod inspect "$1" --format '{{.CgroupPath}}'
 }
 
 @test "stats --no-stream: a CPU burner shows about one core, JSON parses with jq" {
@@ -192,9 +196,9 @@ ctr_cgroup_file() {
     run_kpod stats --no-stream --format json up-main
     assert "$(echo "$output" | jq -r '.[0].raw.mem_limit')" == 33554432 "stats see it"
     assert "$(echo "$output" | jq -r '.[0].mem_usage')" =~ ' / 33.6MB$' "stats see it"
-    local id
-    id=$("$KPOD" pod inspect up --format '{{.Id}}')
-    assert "$(cat /sys/fs/cgroup/memory/kpod/$id/memory.limit_in_bytes)" == 33554432 "pod total"
+    local podcg
+    podcg=$(pod_cgroup up)
+    assert "$(cat /sys/fs/cgroup/memory/$podcg/memory.limit_in_bytes)" == 33554432 "pod total"
 
     run_kpod update --cpus 0.5 --pids-limit 50 --cpu-shares 512 --cpuset-cpus 0 up-main
     assert "$(ctr_cgroup_file up-main cpu cpu.cfs_quota_us)" == 50000 "quota"
@@ -202,7 +206,7 @@ ctr_cgroup_file() {
     assert "$(ctr_cgroup_file up-main cpu cpu.shares)" == 512 "shares"
     assert "$(ctr_cgroup_file up-main pids pids.max)" == 50 "pids"
     assert "$(ctr_cgroup_file up-main cpuset cpuset.cpus)" == 0 "cpuset"
-    assert "$(cat /sys/fs/cgroup/cpu/kpod/$id/cpu.cfs_quota_us)" == 50000 "pod quota total"
+    assert "$(cat /sys/fs/cgroup/cpu/$podcg/cpu.cfs_quota_us)" == 50000 "pod quota total"
     run_kpod update --pids-limit -1 up-main
     assert "$(ctr_cgroup_file up-main pids pids.max)" == max "pids unlimited"
 
