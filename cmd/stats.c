@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum out { OUT_TABLE, OUT_JSON, OUT_PROM };
+enum out { OUT_TABLE, OUT_JSON, OUT_PROM, OUT_TEMPLATE };
 
 struct round {
     struct kpod_stats_row *rows;
@@ -124,9 +124,53 @@ print_table(const struct round *r, bool pods, bool no_trunc)
     free(c);
 }
 
-static void
-print_round(const struct round *r, enum out out, bool pods, bool no_trunc)
+/* A row with podman's Go-template field names too ({{.Name}} {{.CPUPerc}} {{.MemUsage}}...). */
+static json_t *
+template_json(const struct kpod_stats_row *r, bool no_trunc)
 {
+    json_t *j = kpod_stats_row_json(r, no_trunc);
+    static const char *const alias[][2] = {
+        {"ID", "id"},
+        {"Name", "name"},
+        {"CPUPerc", "cpu_percent"},
+        {"AvgCPU", "avg_cpu"},
+        {"AVGCPU", "avg_cpu"},
+        {"MemUsage", "mem_usage"},
+        {"MemLimit", "mem_limit"},
+        {"MemPerc", "mem_percent"},
+        {"NetIO", "net_io"},
+        {"BlockIO", "block_io"},
+        {"PIDS", "pids"},
+        {"PIDs", "pids"},
+        {"CPUTime", "cpu_time"},
+        {"Pod", "pod_name"},
+        {"ID", "Pod"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(alias); i++) {
+        const char *v = kpod_json_str(j, alias[i][1]);
+        if (v != NULL && json_object_get(j, alias[i][0]) == NULL)
+            kpod_json_set_str(j, alias[i][0], v);
+    }
+    const json_t *raw = json_object_get(j, "raw");
+    json_object_set(j, "CPUNano", json_object_get(raw, "cpu_ns"));
+    if (r->ctr_name != NULL) {
+        char b[32] = "--", up[48] = "--";
+        if (r->s.valid) {
+            kpod_stats_human_size(r->s.mem_usage, b, sizeof(b));
+            kpod_stats_duration((uint64_t)r->s.uptime_ns, up, sizeof(up));
+        }
+        kpod_json_set_str(j, "MemUsageBytes", b);
+        kpod_json_set_str(j, "UpTime", up);
+        json_object_set_new(j, "CPU", json_real(r->s.cpu_percent));
+    }
+    return j;
+}
+
+static int
+print_round(const struct round *r, enum out out, const char *format, bool pods, bool no_trunc,
+            struct kpod_err **err)
+{
+    int rc = 0;
     if (out == OUT_JSON) {
         json_t *a = json_array();
         for (size_t i = 0; i < r->n; i++)
@@ -137,10 +181,19 @@ print_round(const struct round *r, enum out out, bool pods, bool no_trunc)
     } else if (out == OUT_PROM) {
         _cleanup_free_ char *s = kpod_stats_prometheus(r->rows, r->n);
         fputs(s, stdout);
+    } else if (out == OUT_TEMPLATE) {
+        if (kpod_str_has_prefix(format, "table "))
+            format += 6;
+        for (size_t i = 0; i < r->n && rc == 0; i++) {
+            json_t *j = template_json(&r->rows[i], no_trunc);
+            rc = kpod_cmd_print_json_field(j, format, err);
+            json_decref(j);
+        }
     } else {
         print_table(r, pods, no_trunc);
     }
     fflush(stdout);
+    return rc;
 }
 
 static int
@@ -152,8 +205,13 @@ parse_out(const char *format, enum out *ret, struct kpod_err **err)
         *ret = OUT_JSON;
     else if (strcmp(format, "prometheus") == 0)
         *ret = OUT_PROM;
+    else if (strstr(format, "{{") != NULL)
+        *ret = OUT_TEMPLATE;
     else
-        return kpod_err_usage(err, "unknown format '%s': want table, json or prometheus", format);
+        return kpod_err_usage(err,
+                              "unknown format '%s': want table, json, prometheus or a template "
+                              "such as '{{.Name}} {{.CPUPerc}}'",
+                              format);
     return 0;
 }
 
@@ -186,7 +244,7 @@ kpod_cmd_stats_run(struct kpod_ctx *ctx, const struct kpod_stats_cli *o, bool po
         if (rc == 0) {
             if (!o->no_stream && !o->no_reset && out == OUT_TABLE && tty)
                 fputs("\033[2J\033[H", stdout);
-            print_round(&r, out, pods, o->no_trunc);
+            rc = print_round(&r, out, o->format, pods, o->no_trunc, err);
         }
         round_fini(&r);
         if (rc < 0 || o->no_stream)

@@ -21,7 +21,7 @@ struct kpod_stats_cli {
          KPOD_OPT_STRING,                                                                          \
          offsetof(struct kpod_stats_cli, format),                                                  \
          "FORMAT",                                                                                 \
-         "output format: table, json or prometheus",                                               \
+         "output format: table, json, prometheus or a {{.Field}} template",                        \
          "=table json prometheus",                                                                 \
          NULL,                                                                                     \
          false},                                                                                   \

@@ -179,7 +179,13 @@ pod_cgroup() {
     run_kpod 127 stats --no-stream nosuch
     assert "$(error_line)" == "Error: no such container 'nosuch'"
     run_kpod 125 stats --no-stream --format yaml
-    assert "$(error_line)" == "Error: unknown format 'yaml': want table, json or prometheus"
+    assert "$(error_line)" =~ "^Error: unknown format 'yaml': want table, json, prometheus or a template" "format"
+    run_kpod stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}' live-main
+    assert "$output" =~ '^live-main [0-9]+\.[0-9][0-9]% [0-9.]+[kMG]?B / [0-9.]+[kMG]B 1$' "template"
+    run_kpod pod stats --no-stream --format '{{.Name}}:{{.PIDS}}' live
+    assert "$output" =~ '^live:[0-9]+$' "pod template"
+    run_kpod 125 stats --no-stream --format '{{.Nope}}' live-main
+    assert "$(error_line)" == "Error: no field '.Nope'" "unknown field"
     run_kpod 125 stats --interval 0
     assert "$(error_line)" == "Error: invalid interval 0: want at least 1 second"
     run_kpod 127 pod stats --no-stream nosuch
