@@ -372,3 +372,13 @@ podman_bench() {
     run_kpod play --start=false --tls-verify=false "$(pod_yaml idle - 'sleep 1000')"
     run_kpod 126 update --memory 64m idle-main
 }
+
+@test "stats: a hostNetwork pod has no network figures of its own" {
+    sed 's/^  restartPolicy: Never/  restartPolicy: Never\n  hostNetwork: true/' "$(pod_yaml hn - 'sleep 1000')" >"$BATS_TEST_TMPDIR/hn2.yaml"
+    run_kpod play --tls-verify=false "$BATS_TEST_TMPDIR/hn2.yaml"
+    run_kpod stats --no-stream --format json hn-main
+    assert "$(echo "$output" | jq -r '.[0].net_io')" == "-- / --" "net_io"
+    assert "$(echo "$output" | jq -r '.[0].running')" == true "running"
+    run_kpod stats --no-stream --format prometheus hn-main
+    assert "$output" !~ 'network_receive' "no network families"
+}
