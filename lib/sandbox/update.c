@@ -367,6 +367,33 @@ pod_cpuset(const struct kpod_pod_state *p, struct kpod_cgroup *pod, const struct
     return write_str(dir, "cpuset.cpus", want, err);
 }
 
+/* Before a container gets CPUs its pod cgroup lacks (v1: a child's cpuset is a subset of its
+ * parent's), the pod grows to hold them; kpod_sandbox_pod_totals shrinks it after. */
+static int
+pod_cpuset_grow(const struct kpod_pod_state *p, const char *cpus, struct kpod_err **err)
+{
+    struct kpod_cgroup *pod = kpod_cgroup_open(p->cgroup, false, err);
+    if (pod == NULL)
+        return -1;
+    const char *dir = kpod_cgroup_dir(pod, "cpuset");
+    _cleanup_free_ char *cur = dir ? read_trim(dir, "cpuset.cpus") : NULL;
+    int rc = 0;
+    uint64_t a[16] = {0}, b[16] = {0};
+    if (cur != NULL && *cur != '\0' && kpod_update_parse_cpuset(cur, a, 0, NULL) > 0 &&
+        kpod_update_parse_cpuset(cpus, b, 0, NULL) > 0) {
+        bool more = false;
+        for (int k = 0; k < 16; k++) {
+            more = more || (b[k] & ~a[k]) != 0;
+            a[k] |= b[k];
+        }
+        _cleanup_free_ char *both = kpod_update_format_cpuset(a);
+        if (more)
+            rc = write_str(dir, "cpuset.cpus", both, err);
+    }
+    kpod_cgroup_free(pod);
+    return rc;
+}
+
 int
 kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
 {
@@ -427,6 +454,8 @@ update_locked(struct kpod_pod_state *p, struct kpod_ctr_state *c, const struct k
     old_values(u, r, &old);
     int rc = validate(u, r, err);
     struct kpod_cgroup *cg = NULL;
+    if (rc == 0 && c->state == KPOD_STATE_RUNNING && u->cpuset_cpus != NULL)
+        rc = pod_cpuset_grow(p, u->cpuset_cpus, err);
     if (rc == 0 && c->state == KPOD_STATE_RUNNING) {
         cg = kpod_cgroup_open(c->cgroup, false, err);
         rc = cg == NULL ? -1 : explain(apply_update(cg, u, err), u, err);

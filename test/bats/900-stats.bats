@@ -213,6 +213,10 @@ pod_cgroup() {
     assert "$(ctr_cgroup_file up-main pids pids.max)" == 50 "pids"
     assert "$(ctr_cgroup_file up-main cpuset cpuset.cpus)" == 0 "cpuset"
     assert "$(cat /sys/fs/cgroup/cpu/$podcg/cpu.cfs_quota_us)" == 50000 "pod quota total"
+    assert "$(cat /sys/fs/cgroup/cpuset/$podcg/cpuset.cpus)" == 0 "pod cpuset: the union"
+    run_kpod update --cpuset-cpus 1 up-main
+    assert "$(ctr_cgroup_file up-main cpuset cpuset.cpus)" == 1 "cpuset moved to a CPU the pod lacked"
+    assert "$(cat /sys/fs/cgroup/cpuset/$podcg/cpuset.cpus)" == 1 "pod cpuset follows"
     run_kpod update --pids-limit -1 up-main
     assert "$(ctr_cgroup_file up-main pids pids.max)" == max "pids unlimited"
 
