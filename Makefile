@@ -149,5 +149,23 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./bench/run
 
+# libFuzzer (clang) over the YAML parser and the spec builder. FUZZ_TIME seconds (default 600);
+# new inputs go to build/fuzz/corpus, the committed seeds are in test/fuzz/corpus/manifest.
+FUZZ_TIME ?= 600
+FUZZ_BUILD := build/fuzz
+FUZZ_SRCS := $(sort $(wildcard lib/util/*.c lib/manifest/*.c lib/spec/*.c)) test/fuzz/fuzz_manifest.c
+FUZZ_FLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Ilib \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+$(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_SRCS) $(wildcard lib/*/*.h)
+	@mkdir -p $(dir $@)
+	$(call say,FUZZ,$@)clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $(FUZZ_SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BUILD)/fuzz_manifest
+	@mkdir -p $(FUZZ_BUILD)/corpus
+	$(Q)$(FUZZ_BUILD)/fuzz_manifest -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \
+		$(FUZZ_BUILD)/corpus test/fuzz/corpus/manifest
+
 clean:
 	rm -rf build kpod

@@ -34,9 +34,13 @@ static int
 run_down(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
 {
     struct down_opts *o = data;
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, err);
-    if (m == NULL)
+    _cleanup_strv_ char **early = NULL;
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, &early, err);
+    if (m == NULL) {
+        for (char **w = early; w && *w; w++)
+            kpod_warn("%s", *w);
         return kpod_err_prefix(err, "down");
+    }
     struct kpod_store s = {0};
     if (kpod_store_init(&s, ctx, err) < 0)
         return -1;

@@ -45,3 +45,19 @@ const struct kpod_cmd kpod_cmd_load = {
     .run = run_load,
     .max_args = 0,
 };
+
+/* `kpod image load`: the same command inside the image group, as podman has it. */
+const struct kpod_cmd kpod_cmd_image_load = {
+    .name = "load",
+    .parent = "image",
+    .summary = "load images from an archive or an OCI layout",
+    .usage = "[options] -i FILE",
+    .description = "Imports the images of an OCI layout directory (oci:DIR[:tag]), an OCI "
+                   "archive (oci-archive:FILE, a tar of a layout) or a docker save archive "
+                   "(docker-archive:FILE). A plain FILE is sniffed. Layers are verified and "
+                   "unpacked like pulled ones.",
+    .opts = load_opts,
+    .opts_size = sizeof(struct load_opts),
+    .run = run_load,
+    .max_args = 0,
+};

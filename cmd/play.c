@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -81,6 +82,7 @@ layout_for(const struct kpod_ctx *ctx, const struct play_opts *o, const struct k
                                 xasprintf("%s/volumes", ctx->root), false};
 }
 
+/* Until the image store is wired in, a dry run knows no image config: says so once. */
 static void
 warn_images(const struct kpod_manifest *m)
 {
@@ -88,18 +90,71 @@ warn_images(const struct kpod_manifest *m)
     for (size_t i = 0; i < m->n_pods; i++) {
         for (size_t j = 0; j < m->pods[i].n_containers; j++) {
             const char *img = m->pods[i].containers[j].image;
-            if (kpod_strv_contains(seen, img))
-                continue;
-            kpod_strv_push(&seen, img);
-            kpod_warn("image '%s': not in the image store, the dry run uses an empty image "
-                      "config",
-                      img);
+            if (!kpod_strv_contains(seen, img))
+                kpod_strv_push(&seen, img);
         }
     }
+    _cleanup_free_ char *list = kpod_strv_join(seen, "', '");
+    kpod_warn("dry run: image configs are not read from the image store yet, using empty ones "
+              "for '%s'",
+              list);
+}
+
+/* What the host lets kpod grant, read once per run. */
+struct host_facts {
+    uint64_t nofile_hard;
+    bool has_oom_floor, has_caps;
+    int oom_floor;
+    uint64_t caps; /* CapBnd */
+};
+
+/* One `kpod play` run. */
+struct play {
+    const struct kpod_ctx *ctx;
+    const struct play_opts *o;
+    const struct kpod_manifest *m;
+    struct host_facts host;
+    bool quiet; /* the writing pass: its warnings were already shown */
+};
+
+/* A small host file, or NULL when it cannot be read (the caller has a default). */
+static char *
+read_small(const char *path)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    struct kpod_err *ignored = NULL;
+    int r = kpod_fs_read_file(path, 1 << 20, &buf, &len, &ignored);
+    kpod_err_free(&ignored);
+    return r < 0 ? NULL : TAKE_PTR(buf);
+}
+
+/* The CapBnd line of /proc/self/status. */
+static bool
+parse_cap_bounding(const char *status, uint64_t *ret)
+{
+    const char *line = strstr(status, "\nCapBnd:");
+    return line != NULL && sscanf(line + strlen("\nCapBnd:"), "%" SCNx64, ret) == 1;
+}
+
+static void
+read_host_facts(struct host_facts *h)
+{
+    struct rlimit rl;
+    long long v = 0;
+    h->nofile_hard = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (uint64_t)rl.rlim_max : 0;
+    _cleanup_free_ char *oom = read_small("/proc/self/oom_score_adj");
+    if (oom != NULL) {
+        oom[strcspn(oom, "\n")] = '\0';
+        if (kpod_str_to_ll(oom, -1000, 1000, &v) == 0)
+            h->has_oom_floor = true, h->oom_floor = (int)v;
+    }
+    _cleanup_free_ char *status = read_small("/proc/self/status");
+    h->has_caps = status != NULL && parse_cap_bounding(status, &h->caps);
 }
 
 static struct kpod_oci_spec *
-build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struct kpod_container *c,
+build_one(const struct play *pl, const struct kpod_pod *pod, const struct kpod_container *c,
           const struct kpod_spec_pod *plan, const struct play_layout *l, struct kpod_err **err)
 {
     _cleanup_free_ char *net = NULL, *ipc = NULL, *uts = NULL, *pid = NULL;
@@ -109,10 +164,8 @@ build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struc
         uts = xasprintf("%s/ns/uts", l->run_dir);
         pid = xasprintf("%s/ns/pid", l->run_dir);
     }
-    struct rlimit rl;
-    uint64_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (uint64_t)rl.rlim_max : 0;
     struct kpod_spec_args a = {
-        .manifest = m,
+        .manifest = pl->m,
         .pod = pod,
         .ctr = c,
         .plan = plan,
@@ -121,21 +174,18 @@ build_one(const struct kpod_manifest *m, const struct kpod_pod *pod, const struc
         .ipcns_path = ipc,
         .utsns_path = uts,
         .pidns_path = pid,
-        .nofile_hard = nofile,
+        .nofile_hard = pl->host.nofile_hard,
+        .has_oom_floor = pl->host.has_oom_floor,
+        .oom_floor = pl->host.oom_floor,
+        .has_host_caps = pl->host.has_caps,
+        .host_caps = pl->host.caps,
     };
-    _cleanup_free_ char *oom = NULL;
-    size_t len = 0;
-    long long floor = 0;
-    struct kpod_err *ignored = NULL;
-    if (kpod_fs_read_file("/proc/self/oom_score_adj", 64, &oom, &len, &ignored) == 0) {
-        oom[strcspn(oom, "\n")] = '\0';
-        if (kpod_str_to_ll(oom, -1000, 1000, &floor) == 0)
-            a.has_oom_floor = true, a.oom_floor = (int)floor;
-    }
-    kpod_err_free(&ignored);
-    struct kpod_oci_spec *spec = kpod_spec_build(&a, NULL, err);
+    _cleanup_strv_ char **warnings = NULL;
+    struct kpod_oci_spec *spec = kpod_spec_build(&a, &warnings, err);
+    for (char **w = warnings; !pl->quiet && w && *w; w++)
+        kpod_warn("pod '%s': %s", pod->name, *w);
     if (spec == NULL)
-        return kpod_err_prefix(err, "pod '%s': container '%s'", pod->name, c->name), NULL;
+        return kpod_err_prefix(err, "pod '%s'", pod->name), NULL;
     if (l->standalone)
         kpod_spec_finalize_mounts(spec);
     return spec;
@@ -194,12 +244,9 @@ materialise(const struct kpod_pod *pod, const struct kpod_spec_pod *plan, struct
                 return -1;
         }
     }
-    _cleanup_free_ char *host_resolv = NULL;
-    size_t len = 0;
-    struct kpod_err *ignored = NULL;
-    if (kpod_fs_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, &len, &ignored) < 0)
-        kpod_err_free(&ignored);
-    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, NULL);
+    _cleanup_free_ char *host_resolv = read_small("/etc/resolv.conf");
+    _cleanup_free_ char *host_hosts = pod->host_network ? read_small("/etc/hosts") : NULL;
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, NULL, host_hosts);
     _cleanup_free_ char *resolv = kpod_spec_resolv_content(pod, host_resolv);
     _cleanup_free_ char *hostname = xasprintf("%s\n", plan->hostname);
     if (write_file(plan->hosts_path, hosts, strlen(hosts), 0644, err) < 0 ||
@@ -221,12 +268,14 @@ write_bundle(const char *out, const struct kpod_pod *pod, const struct kpod_cont
     return kpod_oci_spec_save_file(spec, cfg, err);
 }
 
+/* Builds a pod's plan and specs; appends its JSON to pods, or with write, writes its bundles
+ * and files under o->output. */
 static int
-dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct kpod_manifest *m,
-            const struct kpod_pod *pod, json_t *pods, struct kpod_err **err)
+dry_run_pod(const struct play *pl, const struct kpod_pod *pod, bool write, json_t *pods,
+            struct kpod_err **err)
 {
-    struct play_layout l = layout_for(ctx, o, pod);
-    struct kpod_spec_pod_args pa = {.manifest = m,
+    struct play_layout l = layout_for(pl->ctx, pl->o, pod);
+    struct kpod_spec_pod_args pa = {.manifest = pl->m,
                                     .pod = pod,
                                     .pod_dir = l.pod_dir,
                                     .run_dir = l.run_dir,
@@ -236,20 +285,20 @@ dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct 
     json_t *ctrs = json_array();
     for (size_t i = 0; r == 0 && i < pod->n_containers; i++) {
         const struct kpod_container *c = &pod->containers[i];
-        _cleanup_oci_spec_ struct kpod_oci_spec *spec = build_one(m, pod, c, plan, &l, err);
+        _cleanup_oci_spec_ struct kpod_oci_spec *spec = build_one(pl, pod, c, plan, &l, err);
         if (spec == NULL) {
             r = -1;
             break;
         }
-        if (o->output != NULL && write_bundle(o->output, pod, c, spec, err) < 0)
+        if (write && write_bundle(pl->o->output, pod, c, spec, err) < 0)
             r = -1;
         json_array_append_new(ctrs,
                               json_pack("{s:s, s:s, s:b, s:o}", "name", c->name, "image", c->image,
                                         "init", c->init, "spec", kpod_oci_spec_to_json(spec)));
     }
-    if (r == 0 && o->output != NULL && materialise(pod, plan, err) < 0)
+    if (r == 0 && write && materialise(pod, plan, err) < 0)
         r = -1;
-    if (r == 0)
+    if (r == 0 && pods != NULL)
         json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", pod->name,
                                               "namespace", pod->namespace, "kind", pod->kind,
                                               "plan", plan_json(plan), "containers", ctrs));
@@ -257,6 +306,34 @@ dry_run_pod(const struct kpod_ctx *ctx, const struct play_opts *o, const struct 
         json_decref(ctrs);
     layout_clear(&l);
     return r;
+}
+
+/* Writes every pod under o->output, all or nothing: an existing pod directory is refused, and
+ * a failure removes what this run wrote. */
+static int
+write_output(struct play *pl, struct kpod_err **err)
+{
+    const struct play_opts *o = pl->o;
+    const struct kpod_manifest *m = pl->m;
+    pl->quiet = true;
+    for (size_t i = 0; i < m->n_pods; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s/%s", o->output, m->pods[i].name);
+        if (kpod_fs_exists(dir))
+            return kpod_err_usage(err, "output '%s' exists: remove it or choose another -o", dir);
+    }
+    for (size_t i = 0; i < m->n_pods; i++) {
+        if (dry_run_pod(pl, &m->pods[i], true, NULL, err) == 0)
+            continue;
+        for (size_t j = 0; j <= i; j++) {
+            _cleanup_free_ char *dir = xasprintf("%s/%s", o->output, m->pods[j].name);
+            struct kpod_err *ignored = NULL;
+            if (kpod_fs_rm_rf(dir, &ignored) < 0)
+                kpod_warn("cleanup: %s", ignored->msg);
+            kpod_err_free(&ignored);
+        }
+        return -1;
+    }
+    return 0;
 }
 
 static void
@@ -300,16 +377,25 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
         free(o->output);
         o->output = xstrdup(abs_out);
     }
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, err);
-    if (m == NULL)
+    _cleanup_strv_ char **early = NULL;
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(argv, &early, err);
+    if (m == NULL) {
+        for (char **w = early; w && *w; w++)
+            kpod_warn("%s", *w);
         return kpod_err_prefix(err, "play");
+    }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
     warn_images(m);
+    struct play pl = {.ctx = ctx, .o = o, .m = m};
+    read_host_facts(&pl.host);
     _cleanup_json_ json_t *pods = json_array();
+    /* everything is built before anything is written */
     for (size_t i = 0; i < m->n_pods; i++)
-        if (dry_run_pod(ctx, o, m, &m->pods[i], pods, err) < 0)
+        if (dry_run_pod(&pl, &m->pods[i], false, pods, err) < 0)
             return kpod_err_prefix(err, "play");
+    if (o->output != NULL && write_output(&pl, err) < 0)
+        return kpod_err_prefix(err, "play");
     if (o->format != NULL && strcmp(o->format, "json") == 0) {
         _cleanup_json_ json_t *out = json_pack("{s:O}", "pods", pods);
         _cleanup_free_ char *s = kpod_json_dumps(out, true);

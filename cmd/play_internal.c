@@ -87,9 +87,13 @@ kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **fi
     };
     if (log_opts(o->log_opts, &po, err) < 0)
         return -1;
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(files, err);
-    if (m == NULL)
+    _cleanup_strv_ char **early = NULL;
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(files, &early, err);
+    if (m == NULL) {
+        for (char **w = early; w && *w; w++)
+            kpod_warn("%s", *w);
         return kpod_err_prefix(err, "play");
+    }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
     if (o->ip != NULL && m->n_pods > 1)

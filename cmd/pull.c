@@ -207,3 +207,21 @@ const struct kpod_cmd kpod_cmd_pull = {
     .max_args = 1,
     .args_complete = "images",
 };
+
+/* `kpod image pull`: the same command inside the image group, as podman has it. */
+const struct kpod_cmd kpod_cmd_image_pull = {
+    .name = "pull",
+    .parent = "image",
+    .summary = "pull an image from a registry",
+    .usage = "[options] IMAGE",
+    .description = "Fetches IMAGE ([registry/]repo[:tag][@digest]) into the local store: the "
+                   "manifest (picking the platform from a multi-platform index), the config and "
+                   "the layers, in parallel, each verified against its digest before it is "
+                   "stored. Short names resolve like podman's. Prints the image id.",
+    .opts = pull_opts,
+    .opts_size = sizeof(struct pull_opts),
+    .run = run_pull,
+    .min_args = 1,
+    .max_args = 1,
+    .args_complete = "images",
+};

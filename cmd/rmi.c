@@ -83,3 +83,21 @@ const struct kpod_cmd kpod_cmd_rmi = {
     .max_args = -1,
     .args_complete = "images",
 };
+
+/* `kpod image rm`: the same command inside the image group, as podman has it. */
+const struct kpod_cmd kpod_cmd_image_rm = {
+    .name = "rm",
+    .parent = "image",
+    .aliases = "remove",
+    .summary = "remove images",
+    .usage = "[options] IMAGE...",
+    .description = "Removes images. A name that is one of several names of an image only "
+                   "untags it; otherwise the image goes, with the layers and blobs no other image "
+                   "uses. Exit status 1 when an image is not known, 2 when it is in use.",
+    .opts = rmi_opts,
+    .opts_size = sizeof(struct rmi_opts),
+    .run = run_rmi,
+    .min_args = 0,
+    .max_args = -1,
+    .args_complete = "images",
+};

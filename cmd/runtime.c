@@ -139,7 +139,12 @@ create_locked(const struct rt_create_opts *o, struct rt *r, struct kpod_containe
     if (terminal && o->console_socket != NULL &&
         (csock = connect_console(o->console_socket, err)) < 0)
         return -1;
+    struct kpod_container_overlay ov = {
+        .lowers = o->overlay_lower, .upper = o->overlay_upper, .work = o->overlay_work};
+    if (o->overlay_lower == NULL && (o->overlay_upper || o->overlay_work))
+        return kpod_err_usage(err, "--overlay-upper and --overlay-work need --overlay-lower");
     struct kpod_container_opts co = {
+        .overlay = o->overlay_lower ? &ov : NULL,
         .id = o->id,
         .bundle = bundle,
         .spec = r->spec,
@@ -210,11 +215,8 @@ rt_start(struct rt *r, struct kpod_err **err)
         return kpod_err_invoke(err, "container '%s': is %s, not created", st->id, status);
     if (r->spec == NULL && (r->spec = rt_load_spec(st->bundle, err)) == NULL)
         return -1;
-    st->started = true;
-    if (kpod_container_state_save(r->dir, st, err) < 0)
-        return -1;
     _cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", r->dir);
-    if (kpod_container_start(fifo, err) < 0)
+    if (kpod_container_start(fifo, st->pid, st->starttime, err) < 0)
         return kpod_err_prefix(err, "container '%s'", st->id);
     _cleanup_json_ json_t *sj =
         kpod_container_state_json(st->id, "running", st->pid, st->bundle, r->spec);

@@ -2,6 +2,7 @@
  * <runroot>/runtime/<id>, its lock, the bundle's spec. */
 #pragma once
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,10 +37,17 @@ struct rt_create_opts {
     const char *console_socket; /* path or NULL */
     const char *pid_file;       /* path or NULL */
     bool want_console;          /* run: keep the pty master */
+    char **overlay_lower;       /* --overlay-lower (top-most first), NULL: none */
+    const char *overlay_upper;
+    const char *overlay_work;
 };
 int rt_create(const struct kpod_ctx *ctx, const struct rt_create_opts *o, struct rt *r,
               struct kpod_container **ret, struct kpod_err **err);
 /* Starts a created container and runs the poststart hooks. */
 int rt_start(struct rt *r, struct kpod_err **err);
+/* Waits for pid (a child of kpod), relaying the pty master console_fd (-1: none) and forwarding
+ * SIGINT/TERM/HUP/QUIT/USR1/USR2 (SIGWINCH resizes the pty). Returns the exit code (128+N for
+ * a signal). */
+int rt_wait(pid_t pid, int console_fd);
 /* Removes a stopped container: cgroup, poststop hooks, state dir. */
 int rt_delete(struct rt *r, struct kpod_err **err);

@@ -5,6 +5,9 @@ struct create_opts {
     char *bundle;
     char *console_socket;
     char *pid_file;
+    char **overlay_lower;
+    char *overlay_upper;
+    char *overlay_work;
 };
 
 static const struct kpod_opt create_opts[] = {
@@ -14,6 +17,12 @@ static const struct kpod_opt create_opts[] = {
      "unix socket that receives the pty master when process.terminal is set", "file", NULL, false},
     {"pid-file", 0, KPOD_OPT_STRING, offsetof(struct create_opts, pid_file), "PATH",
      "write the container process's pid to PATH", "file", NULL, false},
+    {"overlay-lower", 0, KPOD_OPT_STRV, offsetof(struct create_opts, overlay_lower), "DIR",
+     "mount an overlay of DIR (repeatable, top-most first) on root.path", "dir", NULL, false},
+    {"overlay-upper", 0, KPOD_OPT_STRING, offsetof(struct create_opts, overlay_upper), "DIR",
+     "the overlay's writable upper directory", "dir", NULL, false},
+    {"overlay-work", 0, KPOD_OPT_STRING, offsetof(struct create_opts, overlay_work), "DIR",
+     "the overlay's work directory (same filesystem as the upper)", "dir", NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -26,6 +35,9 @@ run_create(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
         .bundle = o->bundle,
         .console_socket = o->console_socket,
         .pid_file = o->pid_file,
+        .overlay_lower = o->overlay_lower,
+        .overlay_upper = o->overlay_upper,
+        .overlay_work = o->overlay_work,
     };
     struct rt r;
     int rc = rt_create(ctx, &co, &r, NULL, err);

@@ -1,6 +1,8 @@
 /* `kpod runtime delete`: remove a stopped (or, with --force, any) container. */
 #include "runtime.h"
 
+#include "cgroup/cgroup.h"
+
 struct delete_opts {
     bool force;
 };
@@ -29,6 +31,19 @@ run_delete(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
     }
     if (rc == 0)
         rc = rt_delete(&r, err);
+    /* A state file that cannot be read (a crash mid-write, a hand edit): --force still
+     * removes the directory, so the id can be used again. */
+    if (rc < 0 && o->force && r.dir != NULL && r.state == NULL && r.lockfd >= 0 &&
+        (*err)->kind != KPOD_ERR_NOTFOUND) {
+        kpod_warn("container '%s': %s: removing its state anyway", argv[0], (*err)->msg);
+        kpod_err_free(err);
+        /* The cgroup by its default name (a spec's cgroupsPath is lost with the state). */
+        _cleanup_free_ char *cg = xasprintf("kpod-runtime-%s", argv[0]);
+        _cleanup_err_ struct kpod_err *e = NULL;
+        if (kpod_cgroup_destroy_path(cg, &e) < 0)
+            kpod_warn("%s", e->msg);
+        rc = kpod_fs_rm_rf(r.dir, err);
+    }
     rt_release(&r);
     return rc;
 }

@@ -44,3 +44,19 @@ const struct kpod_cmd kpod_cmd_save = {
     .max_args = -1,
     .args_complete = "images",
 };
+
+/* `kpod image save`: the same command inside the image group, as podman has it. */
+const struct kpod_cmd kpod_cmd_image_save = {
+    .name = "save",
+    .parent = "image",
+    .summary = "save images to an archive",
+    .usage = "[options] -o FILE IMAGE...",
+    .description = "Writes the images, with their names, to an OCI archive (default), an OCI "
+                   "layout directory or a docker save archive, from the blobs in the store.",
+    .opts = save_opts,
+    .opts_size = sizeof(struct save_opts),
+    .run = run_save,
+    .min_args = 1,
+    .max_args = -1,
+    .args_complete = "images",
+};

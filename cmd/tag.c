@@ -23,3 +23,17 @@ const struct kpod_cmd kpod_cmd_tag = {
     .max_args = -1,
     .args_complete = "images",
 };
+
+/* `kpod image tag`: the same command inside the image group, as podman has it. */
+const struct kpod_cmd kpod_cmd_image_tag = {
+    .name = "tag",
+    .parent = "image",
+    .summary = "add names to an image",
+    .usage = "IMAGE NAME...",
+    .description = "Gives IMAGE more names. A name without a registry is put under localhost/, "
+                   "like podman; a name another image had moves to this one.",
+    .run = run_tag,
+    .min_args = 2,
+    .max_args = -1,
+    .args_complete = "images",
+};

@@ -69,6 +69,24 @@ read_self_cgroup(struct plan *p)
     }
 }
 
+/* In a new user namespace, with the maps written: take uid/gid 0 if they are mapped, so files
+ * are accessed as the namespace's root. */
+static int
+become_ns_root(const struct plan *p, struct kpod_err **err)
+{
+    const struct kpod_oci_linux *l = p->spec->linux_;
+    bool uid0 = false, gid0 = false;
+    for (size_t i = 0; i < l->n_uid_mappings; i++)
+        uid0 = uid0 || l->uid_mappings[i].container_id == 0;
+    for (size_t i = 0; i < l->n_gid_mappings; i++)
+        gid0 = gid0 || l->gid_mappings[i].container_id == 0;
+    if (gid0 && setresgid(0, 0, 0) < 0)
+        return kpod_err_sys(err, "user namespace: setgid 0");
+    if (uid0 && setresuid(0, 0, 0) < 0)
+        return kpod_err_sys(err, "user namespace: setuid 0");
+    return 0;
+}
+
 static int
 write_oom_score_adj(const struct kpod_oci_process *pr, struct kpod_err **err)
 {
@@ -105,6 +123,8 @@ child_setup(struct plan *p, struct kpod_err **err)
 {
     if (join_namespaces(p, false, err) < 0 || wait_for(p->sync_fd, SYNC_GO, err) < 0)
         return -1;
+    if (p->new_userns && become_ns_root(p, err) < 0)
+        return -1;
     read_self_cgroup(p);
     if (p->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
         return kpod_err_sys(err, "new cgroup namespace");
@@ -134,7 +154,14 @@ wait_for_start(struct plan *p, struct kpod_err **err)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fifo_fd);
+    /* After a switch to another user the process is not dumpable, and its /proc/self/fd is
+     * root's: make it dumpable for this one open (the exec resets it). */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (dumpable == 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (fd < 0 && p->fifo_dirfd >= 0)
         fd = openat(p->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -174,8 +201,11 @@ child_main(struct plan *p)
             _exit(1);
         close(p->sync_fd);
         report_fd = wait_for_start(p, &e);
-        if (report_fd < 0)
+        if (report_fd < 0) {
+            /* Nobody listens on the sync socket any more: the container's stderr is left. */
+            dprintf(2, "Error: container '%s': %s\n", p->id, e->msg);
             _exit(1);
+        }
         close(p->fifo_fd);
         if (p->fifo_dirfd >= 0)
             close(p->fifo_dirfd);

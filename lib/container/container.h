@@ -18,6 +18,16 @@
 #define KPOD_CONTAINER_EXIT_CANNOT_INVOKE 126
 #define KPOD_CONTAINER_EXIT_NOT_FOUND 127
 
+/* An overlayfs root (the image's layers): mounted on root.path by the container's own process,
+ * in its mount namespace, so it disappears with the container. */
+struct kpod_container_overlay {
+    char *const *lowers; /* top-most first, NULL-terminated */
+    const char *upper;   /* NULL (and work NULL): a read-only overlay */
+    const char *work;
+};
+/* The classic mount(2) option string for o, with ':', ',' and '\' escaped (pure). */
+char *kpod_container_overlay_data(const struct kpod_container_overlay *o);
+
 struct kpod_container_opts {
     const char *id;                   /* the container id, also in error messages */
     const char *bundle;               /* absolute bundle dir; root.path is relative to it */
@@ -32,6 +42,7 @@ struct kpod_container_opts {
      * "kpod-runtime-<id>" when that is unset too. */
     const char *cgroup_path;
     bool no_cgroup; /* do not create or join any cgroup (tests, nested setups) */
+    const struct kpod_container_overlay *overlay; /* NULL: root.path is ready as it is */
 };
 
 /* A created container as the parent sees it. */
@@ -51,14 +62,20 @@ KPOD_DEFINE_CLEANUP(struct kpod_container, kpod_container_free)
 
 /* Creates the container: on success its process waits on <state_dir>/exec.fifo. The prestart,
  * createRuntime and createContainer hooks have run. On failure nothing is left (process killed,
- * cgroup removed, fifo deleted). */
+ * cgroup removed, fifo deleted).
+ * Semantics worth knowing: process.capabilities absent leaves root's capabilities as they are
+ * (as runc does); rlimits above the caller's hard limit are lowered to it with a warning; HOME
+ * comes from the container's /etc/passwd when env has none; a new user namespace needs every
+ * other namespace new too; the first process of a new pid namespace only gets the signals it
+ * handles. */
 int kpod_container_create(const struct kpod_container_opts *o, struct kpod_container **ret,
                           struct kpod_err **err);
 
-/* Releases a created container by its fifo: the process execs. Returns 0 once the exec
- * succeeded, or -1 with the child's error (exec not found: NOTFOUND; not executable: INVOKE).
- * The fifo is removed either way. */
-int kpod_container_start(const char *fifo_path, struct kpod_err **err);
+/* Releases a created container by its fifo: the process (pid, starttime) execs. Returns 0 once
+ * the exec succeeded, or -1 with the child's error (exec not found: NOTFOUND; not executable:
+ * INVOKE; the process died meanwhile: INVOKE). The fifo is removed either way. */
+int kpod_container_start(const char *fifo_path, pid_t pid, unsigned long long starttime,
+                         struct kpod_err **err);
 
 /* Process liveness and identity. */
 unsigned long long kpod_container_proc_starttime(pid_t pid);
@@ -97,10 +114,11 @@ struct kpod_container_exec_opts {
     int console_socket;                     /* with process->terminal, as in create */
     const char *apparmor_profile;           /* reserved, must be NULL */
 };
-/* Forks a process that joins the namespaces of o->pid (mount last), its cgroup, applies the
- * process settings and execs. Returns once the exec succeeded (or failed, with the child's
- * error: NOTFOUND 127 / INVOKE 126); *ret_pid is a child of the caller to waitpid for, and
- * *ret_console the pty master when terminal and no console socket (else -1). */
+/* Forks a process that joins the namespaces of o->pid (user first, mount last; only those that
+ * differ from the caller's), its cgroup, applies the process settings and execs. Returns once the
+ * exec succeeded (or failed, with the child's error: NOTFOUND 127 / INVOKE 126); *ret_pid is a
+ * child of the caller to waitpid for, and *ret_console the pty master when terminal and no console
+ * socket (else -1). */
 int kpod_container_exec(const struct kpod_container_exec_opts *o, pid_t *ret_pid, int *ret_console,
                         struct kpod_err **err);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -51,6 +52,66 @@ clone_child(struct plan *p, struct kpod_err **err)
     return pid;
 }
 
+/* Removes the entries of v starting with prefix. */
+static void
+strv_remove_prefix(char **v, const char *prefix)
+{
+    for (size_t k = 0; v != NULL && v[k] != NULL;) {
+        if (kpod_str_has_prefix(v[k], prefix)) {
+            free(v[k]);
+            memmove(v + k, v + k + 1, (kpod_strv_len(v + k + 1) + 1) * sizeof(char *));
+        } else {
+            k++;
+        }
+    }
+}
+
+/* The spec's device rules in the contract's terms: deny-all, then the allows in order (a later
+ * deny revokes the earlier allows of the same device; a deny-all starts over), then what every
+ * container gets, as runc does: mknod of anything, the default nodes, the terminals and the
+ * spec's own devices. NULL when the spec has no rules (the cgroup's default stays). */
+char **
+devices_allowlist(const struct kpod_oci_spec *spec)
+{
+    static const char *const defaults[] = {
+        "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
+        "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
+    };
+    const struct kpod_oci_linux *lx = spec->linux_;
+    const struct kpod_oci_resources *r = lx ? lx->resources : NULL;
+    if (r == NULL || r->n_devices == 0)
+        return NULL;
+    char **allow = xcalloc(1, sizeof(char *));
+    for (size_t i = 0; i < r->n_devices; i++) {
+        const struct kpod_oci_device_rule *d = &r->devices[i];
+        char maj[24] = "*", min[24] = "*";
+        if (d->major >= 0 && d->major != KPOD_OCI_UNSET)
+            snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
+        if (d->minor >= 0 && d->minor != KPOD_OCI_UNSET)
+            snprintf(min, sizeof(min), "%lld", (long long)d->minor);
+        const char *type = d->type ? d->type : "a";
+        if (d->allow) {
+            kpod_strv_push_take(
+                &allow, xasprintf("%s %s:%s %s", type, maj, min, d->access ? d->access : "rwm"));
+        } else if (strcmp(type, "a") == 0) {
+            kpod_strv_free(allow);
+            allow = xcalloc(1, sizeof(char *));
+        } else {
+            _cleanup_free_ char *dev = xasprintf("%s %s:%s ", type, maj, min);
+            strv_remove_prefix(allow, dev);
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+        kpod_strv_push(&allow, defaults[i]);
+    for (size_t i = 0; i < lx->n_devices; i++) {
+        const struct kpod_oci_device *d = &lx->devices[i];
+        if (d->type[0] == 'c' || d->type[0] == 'b' || d->type[0] == 'u')
+            kpod_strv_push_take(&allow, xasprintf("%c %lld:%lld rwm", d->type[0] == 'b' ? 'b' : 'c',
+                                                  (long long)d->major, (long long)d->minor));
+    }
+    return allow;
+}
+
 static int
 limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
 {
@@ -72,45 +133,7 @@ limits_from_spec(const struct kpod_oci_spec *spec, struct kpod_cgroup_limits *l)
     l->cpuset_mems = r->cpu_mems ? xstrdup(r->cpu_mems) : NULL;
     if (r->pids_limit > 0)
         l->pids_limit = r->pids_limit;
-    for (size_t i = 0; i < r->n_devices; i++) {
-        const struct kpod_oci_device_rule *d = &r->devices[i];
-        char maj[24] = "*", min[24] = "*";
-        if (d->major >= 0 && d->major != KPOD_OCI_UNSET)
-            snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
-        if (d->minor >= 0 && d->minor != KPOD_OCI_UNSET)
-            snprintf(min, sizeof(min), "%lld", (long long)d->minor);
-        const char *type = d->type ? d->type : "a";
-        /* The contract writes a deny-all first; allow rules follow in order. A deny rule after
-         * the first is not expressible there: skip it with a note. */
-        if (!d->allow) {
-            if (i > 0 || strcmp(type, "a") != 0)
-                kpod_debug("device rule %zu (deny %s %s:%s) left to the default deny", i, type, maj,
-                           min);
-            if (l->devices_allow == NULL)
-                l->devices_allow = xcalloc(1, sizeof(char *));
-            continue;
-        }
-        kpod_strv_push_take(&l->devices_allow, xasprintf("%s %s:%s %s", type, maj, min,
-                                                         d->access ? d->access : "rwm"));
-    }
-    /* What every container gets, as other runtimes do: mknod of anything (access to it is
-     * still denied), the default nodes, the terminals, and the spec's own devices. */
-    static const char *const defaults[] = {
-        "c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",   "c 1:8 rwm",
-        "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
-    };
-    if (l->devices_allow != NULL) {
-        for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
-            kpod_strv_push(&l->devices_allow, defaults[i]);
-        const struct kpod_oci_linux *lx = spec->linux_;
-        for (size_t i = 0; i < lx->n_devices; i++) {
-            const struct kpod_oci_device *d = &lx->devices[i];
-            if (d->type[0] == 'c' || d->type[0] == 'b' || d->type[0] == 'u')
-                kpod_strv_push_take(&l->devices_allow,
-                                    xasprintf("%c %lld:%lld rwm", d->type[0] == 'b' ? 'b' : 'c',
-                                              (long long)d->major, (long long)d->minor));
-        }
-    }
+    l->devices_allow = devices_allowlist(spec);
     return 0;
 }
 
@@ -128,7 +151,7 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path, st
         path++;
     struct kpod_cgroup *cg = kpod_cgroup_open(path, true, err);
     if (cg == NULL)
-        return kpod_err_prefix(err, "cgroup '%s'", path);
+        return -1;
     *ret_path = xstrdup(path);
     struct kpod_cgroup_limits lim;
     limits_from_spec(o->spec, &lim);
@@ -137,7 +160,7 @@ setup_cgroup(const struct kpod_container_opts *o, pid_t pid, char **ret_path, st
         r = kpod_cgroup_enter(cg, pid, err);
     kpod_cgroup_limits_free(&lim);
     kpod_cgroup_free(cg);
-    return r < 0 ? kpod_err_prefix(err, "cgroup '%s'", path) : 0;
+    return r; /* the cgroup module's errors name the cgroup and the file */
 }
 
 static int
@@ -217,10 +240,39 @@ prepare_fifo(struct plan *p, struct kpod_container *c, const char *state_dir, st
         c->fifo_path = NULL;
         return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "create '%s/exec.fifo'", state_dir);
     }
+    /* Writable by the container's user whatever the umask: it opens the fifo after the switch. */
+    if (chmod(c->fifo_path, 0622) < 0)
+        return kpod_err_sys(err, "chmod '%s'", c->fifo_path);
     p->fifo_fd = open(c->fifo_path, O_PATH | O_CLOEXEC);
     p->fifo_dirfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (p->fifo_fd < 0 || p->fifo_dirfd < 0)
         return kpod_err_sys(err, "open '%s'", c->fifo_path);
+    return 0;
+}
+
+static int
+write_map(pid_t pid, const char *file, const struct kpod_oci_id_mapping *m, size_t n,
+          struct kpod_err **err)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int)pid, file);
+    _cleanup_free_ char *text = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *next = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
+        free(text);
+        text = next;
+    }
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || kpod_fs_write_all(fd, text, strlen(text)) < 0)
+        return kpod_err_sys(err, "write '%s'", path);
+    return 0;
+}
+
+static int
+write_id_maps(const struct kpod_oci_linux *l, pid_t pid, struct kpod_err **err)
+{
+    if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0 ||
+        write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+        return kpod_err_prefix(err, "user namespace");
     return 0;
 }
 
@@ -246,6 +298,8 @@ create_in(struct plan *p, const struct kpod_container_opts *o, struct kpod_conta
     }
     if (setup_cgroup(o, c->pid, &c->cgroup_path, err) < 0)
         return -1;
+    if (p->new_userns && write_id_maps(o->spec->linux_, c->pid, err) < 0)
+        return -1;
     if (sync_send(parent_fd, SYNC_GO, -1) < 0)
         return kpod_err_sys(err, "sync with the container process");
     if (sync_child(o, parent_fd, c, err) < 0) {
@@ -265,6 +319,7 @@ kpod_container_create(const struct kpod_container_opts *o, struct kpod_container
     c->id = xstrdup(o->id);
     c->console_fd = -1;
     int r = plan_init(&p, o->spec, o->bundle, o->id, err);
+    p.overlay = o->overlay;
     if (r == 0) {
         c->rootfs = xstrdup(p.rootfs);
         r = create_in(&p, o, c, err);
@@ -282,11 +337,41 @@ kpod_container_create(const struct kpod_container_opts *o, struct kpod_container
     return 0;
 }
 
-int
-kpod_container_start(const char *fifo_path, struct kpod_err **err)
+/* Reads the starter's end of the fifo until EOF (the exec closed it) while the process lives. */
+static ssize_t
+read_fifo(int fd, pid_t pid, unsigned long long starttime, char *buf, size_t cap)
 {
-    /* Opening blocks until the container's process opens its end (it already waits). */
-    _cleanup_close_ int fd = open(fifo_path, O_RDONLY | O_CLOEXEC);
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 100);
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r > 0) {
+            ssize_t n = read(fd, buf + len, cap - 1 - len);
+            if (n == 0)
+                break;
+            if (n > 0)
+                len += (size_t)n;
+            if (len + 1 >= cap)
+                break;
+            continue;
+        }
+        if (!kpod_container_proc_alive(pid, starttime)) {
+            errno = ESRCH;
+            return -1;
+        }
+    }
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
+int
+kpod_container_start(const char *fifo_path, pid_t pid, unsigned long long starttime,
+                     struct kpod_err **err)
+{
+    /* Non-blocking, so a process that died while created cannot leave us waiting forever. */
+    _cleanup_close_ int fd = open(fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return kpod_err_invoke(err, "not in the created state (no exec fifo)");
@@ -294,10 +379,14 @@ kpod_container_start(const char *fifo_path, struct kpod_err **err)
     }
     unlink(fifo_path);
     char buf[3200];
-    ssize_t n = kpod_fs_read_all(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
+    ssize_t n = read_fifo(fd, pid, starttime, buf, sizeof(buf));
+    if (n < 0) {
+        if (errno == ESRCH)
+            return kpod_err_invoke(err, "the container process exited before it was started");
+        return kpod_err_sys(err, "read '%s'", fifo_path);
+    }
+    if (n == 0)
         return 0; /* EOF: the exec closed the fifo (O_CLOEXEC) */
-    buf[n] = '\0';
     int kind = 0, errnum = 0, off = 0;
     if (sscanf(buf, "%d %d %n", &kind, &errnum, &off) < 2)
         return kpod_err_msg(err, "%s", buf);

@@ -17,8 +17,9 @@ static const struct {
     const char *name;
     int type;
 } exec_ns[] = {
-    {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
-    {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP}, {"mnt", CLONE_NEWNS},
+    {"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"cgroup", CLONE_NEWCGROUP},
+    {"mnt", CLONE_NEWNS},
 };
 
 /* Opens the namespaces of pid that differ from ours. */

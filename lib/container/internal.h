@@ -18,7 +18,8 @@ struct mount_flags {
     unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED/MS_UNBINDABLE (| MS_REC) */
     bool bind;
     bool recursive;
-    char *data; /* the rest, comma separated, for the filesystem; NULL if none */
+    char *data;     /* the rest, comma separated, for the filesystem; NULL if none */
+    char **ignored; /* options kpod does not implement (tmpcopyup, ...), for a warning */
 };
 /* Parses OCI mount options. Unknown options go to data (the filesystem decides). */
 void mount_flags_parse(char *const *options, struct mount_flags *ret);
@@ -57,10 +58,11 @@ struct plan {
     char *rootfs;
     int clone_flags;   /* new namespaces created by clone (not cgroup) */
     bool new_cgroupns; /* unshared by the child once in its cgroup */
-    bool new_mountns, new_utsns, own_utsns, new_netns, new_pidns, new_ipcns;
+    bool new_mountns, new_utsns, own_utsns, new_netns, new_pidns, new_ipcns, new_userns;
     struct ns_join joins[8];
     size_t n_joins;
     int pidns_fd; /* a pid namespace to join (parent side), -1 */
+    const struct kpod_container_overlay *overlay;
     struct mount_plan *mounts;
     size_t n_mounts;
     unsigned long root_propagation;
@@ -137,6 +139,13 @@ void proc_report_exec_error(int fd, const struct kpod_err *e);
 int rootfs_prepare(struct plan *p, struct kpod_err **err);
 int rootfs_pivot(struct plan *p, struct kpod_err **err);
 int rootfs_finish(struct plan *p, struct kpod_err **err);
+int rootfs_mask(struct plan *p, struct kpod_err **err);
+/* overlay.c */
+int rootfs_mount_overlay(const struct kpod_container_overlay *o, const char *target,
+                         struct kpod_err **err);
+
+/* create.c: the spec's device rules as the cgroup contract's allowlist (pure). */
+char **devices_allowlist(const struct kpod_oci_spec *spec);
 
 /* hooks.c */
 int hooks_run_in_ns(const struct kpod_oci_spec *spec, enum kpod_oci_hook_kind kind,

@@ -55,12 +55,19 @@ mount_propagation_parse(const char *s, unsigned long *ret)
     return -1;
 }
 
-/* Options kpod handles elsewhere or that only matter to other runtimes. */
+/* Options of other runtimes that ask for nothing kpod would do anyway. */
 static bool
-ignored_option(const char *o)
+noop_option(const char *o)
 {
-    return strcmp(o, "tmpcopyup") == 0 || strcmp(o, "notmpcopyup") == 0 ||
-           strcmp(o, "copy-symlink") == 0 || strcmp(o, "nocopy") == 0;
+    return strcmp(o, "notmpcopyup") == 0 || strcmp(o, "nocopy") == 0;
+}
+
+/* Options of other runtimes that kpod does not implement (warned about). */
+static bool
+unsupported_option(const char *o)
+{
+    return strcmp(o, "tmpcopyup") == 0 || strcmp(o, "copy-symlink") == 0 ||
+           strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0;
 }
 
 void
@@ -93,7 +100,9 @@ mount_flags_parse(char *const *options, struct mount_flags *ret)
             ret->propagation = prop;
             done = true;
         }
-        if (!done && !ignored_option(o))
+        if (!done && unsupported_option(o))
+            kpod_strv_push(&ret->ignored, o);
+        else if (!done && !noop_option(o))
             kpod_strv_push(&data, o);
     }
     if (data != NULL)
@@ -105,4 +114,6 @@ mount_flags_free(struct mount_flags *f)
 {
     free(f->data);
     f->data = NULL;
+    kpod_strv_free(f->ignored);
+    f->ignored = NULL;
 }

@@ -61,23 +61,35 @@ apply_sysctls(const struct plan *p, struct kpod_err **err)
     return 0;
 }
 
-static int
-mask_paths(char *const *paths, struct kpod_err **err)
+/* Masks paths before pivot_root (the host's /dev/null is still at hand), each resolved inside
+ * the rootfs: an empty read-only tmpfs over directories, /dev/null over anything else. */
+int
+rootfs_mask(struct plan *p, struct kpod_err **err)
 {
-    for (size_t i = 0; paths != NULL && paths[i] != NULL; i++) {
-        struct stat st;
-        if (lstat(paths[i], &st) < 0) {
-            if (errno == ENOENT)
+    const struct kpod_oci_linux *l = p->spec->linux_;
+    for (size_t i = 0; l != NULL && l->masked_paths != NULL && l->masked_paths[i] != NULL; i++) {
+        const char *path = l->masked_paths[i];
+        _cleanup_err_ struct kpod_err *e = NULL;
+        _cleanup_close_ int fd =
+            kpod_fs_openat_in_root(p->rootfd, path, O_PATH | O_NOFOLLOW, 0, &e);
+        if (fd < 0) {
+            if (e->errnum == ENOENT)
                 continue;
-            return kpod_err_sys(err, "masked path '%s'", paths[i]);
+            kpod_err_move(err, &e);
+            return kpod_err_prefix(err, "masked path");
         }
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            return kpod_err_sys(err, "masked path '%s'", path);
+        char target[64];
+        snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
         int r;
         if (S_ISDIR(st.st_mode))
-            r = mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0k");
+            r = mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k");
         else
-            r = mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
-        if (r < 0 && errno != ENOENT)
-            return kpod_err_sys(err, "mask '%s'", paths[i]);
+            r = mount("/dev/null", target, NULL, MS_BIND, NULL);
+        if (r < 0)
+            return kpod_err_sys(err, "mask '%s'", path);
     }
     return 0;
 }
@@ -130,8 +142,7 @@ rootfs_finish(struct plan *p, struct kpod_err **err)
     const char *hn = p->spec->hostname;
     if (hn != NULL && *hn != '\0' && sethostname(hn, strlen(hn)) < 0)
         return kpod_err_sys(err, "hostname '%s'", hn);
-    if (l != NULL &&
-        (mask_paths(l->masked_paths, err) < 0 || readonly_paths(l->readonly_paths, err) < 0))
+    if (l != NULL && readonly_paths(l->readonly_paths, err) < 0)
         return -1;
     if (p->spec->root->readonly &&
         mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | mount_flags_of("/"), NULL) < 0)

@@ -37,8 +37,10 @@ plan_namespace(struct plan *p, const struct kpod_oci_namespace *ns, struct kpod_
     int flag = ns_type_flag(ns->type);
     if (flag == 0)
         return kpod_err_input(err, "namespace: unknown type '%s'", ns->type);
-    if (flag == CLONE_NEWUSER || flag == 0x80)
+    if (flag == 0x80)
         return kpod_err_input(err, "namespace '%s': not supported by kpod", ns->type);
+    if (flag == CLONE_NEWUSER && ns->path != NULL)
+        return kpod_err_input(err, "namespace 'user': joining one by path is not supported");
     if (ns->path == NULL) {
         if (flag == CLONE_NEWCGROUP)
             p->new_cgroupns = true;
@@ -78,6 +80,17 @@ plan_namespaces(struct plan *p, const struct kpod_oci_linux *l, struct kpod_err 
     p->new_pidns = p->clone_flags & CLONE_NEWPID;
     p->new_netns = p->clone_flags & CLONE_NEWNET;
     p->new_ipcns = p->clone_flags & CLONE_NEWIPC;
+    p->new_userns = p->clone_flags & CLONE_NEWUSER;
+    if (p->new_userns) {
+        /* Every namespace is then created by clone, owned by the new user namespace. */
+        if (p->n_joins > 0 || p->pidns_fd >= 0)
+            return kpod_err_input(err, "namespace 'user': a new user namespace cannot be "
+                                       "combined with joined namespaces");
+        if (l->n_uid_mappings == 0 || l->n_gid_mappings == 0)
+            return kpod_err_input(err, "namespace 'user': needs uidMappings and gidMappings");
+    } else if (l != NULL && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0)) {
+        return kpod_err_input(err, "uidMappings: need a new 'user' namespace");
+    }
     if (!p->new_mountns)
         return kpod_err_input(err, "namespace 'mount': kpod needs a new mount namespace");
     if (p->spec->hostname != NULL && *p->spec->hostname && !p->new_utsns && !p->own_utsns)
@@ -95,6 +108,12 @@ plan_mount(struct mount_plan *mp, const struct kpod_oci_mount *m, const char *bu
         return kpod_err_input(err, "mount '%s': destination must be absolute", m->destination);
     if (m->type != NULL && strcmp(m->type, "bind") == 0)
         mp->f.bind = true;
+    for (size_t i = 0; mp->f.ignored != NULL && mp->f.ignored[i] != NULL; i++)
+        kpod_warn("mount '%s': option '%s' is not supported: ignored", m->destination,
+                  mp->f.ignored[i]);
+    if (mp->f.bind && mp->f.data != NULL)
+        kpod_warn("mount '%s': options '%s' have no effect on a bind mount: ignored",
+                  m->destination, mp->f.data);
     if (!mp->f.bind) {
         if (m->type == NULL || *m->type == '\0')
             return kpod_err_input(err, "mount '%s': no type", m->destination);

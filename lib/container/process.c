@@ -9,7 +9,9 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -152,17 +154,46 @@ proc_finalize(struct plan *p, struct kpod_err **err)
     return 0;
 }
 
+/* HOME from the container's /etc/passwd when the spec's env has none ("/" if no entry). */
+static char **
+env_with_home(const struct kpod_oci_process *pr)
+{
+    char **env = kpod_strv_dup(pr->env ? pr->env : (char *const[]){NULL});
+    if (kpod_oci_env_get(env, "HOME") != NULL)
+        return env;
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    _cleanup_err_ struct kpod_err *e = NULL;
+    const char *home = "/";
+    _cleanup_strv_ char **lines = NULL;
+    if (kpod_fs_read_file("/etc/passwd", 4 << 20, &text, &len, &e) == 0)
+        lines = kpod_strv_split(text, "\n", true);
+    for (size_t i = 0; lines != NULL && lines[i] != NULL; i++) {
+        _cleanup_strv_ char **f = kpod_strv_split(lines[i], ":", false);
+        long long uid;
+        if (kpod_strv_len(f) >= 6 && kpod_str_to_ll(f[2], 0, UINT32_MAX, &uid) == 0 &&
+            uid == pr->user.uid && f[5][0] != '\0') {
+            kpod_strv_push_take(&env, xasprintf("HOME=%s", f[5]));
+            return env;
+        }
+    }
+    kpod_strv_push_take(&env, xasprintf("HOME=%s", home));
+    return env;
+}
+
 int
 proc_exec(const struct plan *p, struct kpod_err **err)
 {
     const struct kpod_oci_process *pr = p->process;
+    char **env = env_with_home(pr);
     if (p->seccomp != NULL && pr->no_new_privileges) {
         int r = seccomp_load(p->seccomp);
         if (r < 0)
             return kpod_err_set(err, KPOD_ERR_INTERNAL, -r, "seccomp: load the filter");
     }
-    static char *empty[] = {NULL};
-    environ = pr->env ? pr->env : empty;
+    /* Nothing of kpod's leaks into the container: every fd above stdio closes on exec. */
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    environ = env;
     execvp(pr->args[0], pr->args);
     int e = errno;
     enum kpod_err_kind kind = e == ENOENT || e == ENOTDIR ? KPOD_ERR_NOTFOUND : KPOD_ERR_INVOKE;

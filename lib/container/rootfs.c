@@ -18,29 +18,48 @@ fd_path(char *buf, size_t len, int fd)
     snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-/* The destination as a file to bind onto: created (empty) when missing. */
+/* The destination as a file to bind onto: created (empty) when missing. A symlink in the last
+ * component is followed by hand, inside the rootfs, so its target is made there. */
 static int
 open_file_dest(int rootfd, const char *dest, struct kpod_err **err)
 {
-    _cleanup_free_ char *dir = xstrdup(dest);
-    char *slash = strrchr(dir, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    _cleanup_close_ int pfd = kpod_fs_mkdirat_in_root(rootfd, *dir ? dir : "/", 0755, err);
-    if (pfd < 0)
-        return -1;
-    _cleanup_err_ struct kpod_err *e = NULL;
-    int fd = kpod_fs_openat_in_root(rootfd, dest, O_PATH, 0, &e);
-    if (fd >= 0 || e->errnum != ENOENT) {
-        if (fd < 0)
-            kpod_err_move(err, &e);
-        return fd;
+    _cleanup_free_ char *cur = xstrdup(dest);
+    for (int hops = 0; hops < 40; hops++) {
+        char *slash = strrchr(cur, '/');
+        _cleanup_free_ char *dir = slash ? xstrndup(cur, (size_t)(slash - cur)) : xstrdup("");
+        const char *base = slash ? slash + 1 : cur;
+        if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+            return kpod_err_input(err, "'%s' is not a file name", dest);
+        _cleanup_close_ int pfd = kpod_fs_mkdirat_in_root(rootfd, *dir ? dir : "/", 0755, err);
+        if (pfd < 0)
+            return -1;
+        struct stat st;
+        if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                return kpod_err_sys(err, "stat '%s'", cur);
+            int fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (fd < 0 && errno != EEXIST)
+                return kpod_err_sys(err, "create '%s'", cur);
+            if (fd >= 0)
+                close(fd);
+            continue; /* look again */
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            int fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0)
+                return kpod_err_sys(err, "open '%s'", cur);
+            return fd;
+        }
+        char target[4096];
+        ssize_t n = readlinkat(pfd, base, target, sizeof(target) - 1);
+        if (n < 0)
+            return kpod_err_sys(err, "read link '%s'", cur);
+        target[n] = '\0';
+        char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", dir, target);
+        free(cur);
+        cur = next;
     }
-    _cleanup_close_ int cfd =
-        kpod_fs_openat_in_root(rootfd, dest, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, 0644, err);
-    if (cfd < 0)
-        return -1;
-    return kpod_fs_openat_in_root(rootfd, dest, O_PATH, 0, err);
+    return kpod_err_set(err, KPOD_ERR_INPUT, ELOOP, "'%s'", dest);
 }
 
 /* Applies flags (a bind's ro/nosuid/...) or propagation to the mount now at dest. */
@@ -160,15 +179,44 @@ static const char *const default_links[][2] = {
     {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"},
 };
 
+/* In a user namespace mknod is refused: bind the host's node onto an empty file instead. */
 static int
-make_node(int dirfd, const char *name, mode_t type, unsigned major, unsigned minor, mode_t mode,
-          const char *what, struct kpod_err **err)
+bind_node(int dirfd, const char *name, const char *what, struct kpod_err **err)
 {
-    if (mknodat(dirfd, name, type | mode, makedev(major, minor)) < 0 && errno != EEXIST)
+    int fd = openat(dirfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
         return kpod_err_sys(err, "device '%s'", what);
-    /* O_PATH dir fds cannot fchmodat names through symlinks: refuse them. */
-    if (fchmodat(dirfd, name, mode, 0) < 0)
-        return kpod_err_sys(err, "device '%s': chmod", what);
+    close(fd);
+    _cleanup_close_ int t = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0)
+        return kpod_err_sys(err, "device '%s'", what);
+    char target[64];
+    fd_path(target, sizeof(target), t);
+    if (mount(what, target, NULL, MS_BIND, NULL) < 0)
+        return kpod_err_sys(err, "device '%s': bind from the host", what);
+    return 0;
+}
+
+/* A device node to make: name in dirfd, what for errors ("/dev/null", the host's path). */
+struct node {
+    const char *name;
+    mode_t type;
+    unsigned major, minor;
+    mode_t mode;
+    const char *what;
+};
+
+static int
+make_node(int dirfd, const struct node *n, bool userns, struct kpod_err **err)
+{
+    if (userns)
+        return bind_node(dirfd, n->name, n->what, err);
+    if (mknodat(dirfd, n->name, n->type | n->mode, makedev(n->major, n->minor)) < 0 &&
+        errno != EEXIST)
+        return kpod_err_sys(err, "device '%s'", n->what);
+    /* No AT_SYMLINK_NOFOLLOW for fchmodat: mknod made no symlink, an existing one errors. */
+    if (fchmodat(dirfd, n->name, n->mode, 0) < 0)
+        return kpod_err_sys(err, "device '%s': chmod", n->what);
     return 0;
 }
 
@@ -182,7 +230,8 @@ make_default_dev(int rootfd, const struct plan *p, struct kpod_err **err)
     for (size_t i = 0; i < ARRAY_SIZE(default_nodes); i++) {
         const struct dev_node *d = &default_nodes[i];
         _cleanup_free_ char *what = xasprintf("/dev/%s", d->name);
-        if (make_node(devfd, d->name, S_IFCHR, d->major, d->minor, 0666, what, err) < 0)
+        struct node n = {d->name, S_IFCHR, d->major, d->minor, 0666, what};
+        if (make_node(devfd, &n, p->new_userns, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < ARRAY_SIZE(default_links); i++)
@@ -197,7 +246,7 @@ make_default_dev(int rootfd, const struct plan *p, struct kpod_err **err)
 }
 
 static int
-make_spec_devices(int rootfd, const struct kpod_oci_linux *l, struct kpod_err **err)
+make_spec_devices(int rootfd, const struct kpod_oci_linux *l, bool userns, struct kpod_err **err)
 {
     for (size_t i = 0; l != NULL && i < l->n_devices; i++) {
         const struct kpod_oci_device *d = &l->devices[i];
@@ -211,11 +260,11 @@ make_spec_devices(int rootfd, const struct kpod_oci_linux *l, struct kpod_err **
         if (dfd < 0)
             return kpod_err_prefix(err, "device '%s'", d->path);
         mode_t mode = d->has_file_mode ? (d->file_mode & 07777) : 0666;
-        if (make_node(dfd, slash + 1, type, (unsigned)d->major, (unsigned)d->minor, mode, d->path,
-                      err) < 0)
+        struct node n = {slash + 1, type, (unsigned)d->major, (unsigned)d->minor, mode, d->path};
+        if (make_node(dfd, &n, userns, err) < 0)
             return -1;
-        if (fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
-                     AT_SYMLINK_NOFOLLOW) < 0)
+        if (!userns && fchownat(dfd, slash + 1, d->has_uid ? d->uid : 0, d->has_gid ? d->gid : 0,
+                                AT_SYMLINK_NOFOLLOW) < 0)
             return kpod_err_sys(err, "device '%s': chown", d->path);
     }
     return 0;
@@ -229,6 +278,8 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
         prop = MS_REC | MS_SLAVE;
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return kpod_err_sys(err, "make '/' private");
+    if (p->overlay != NULL && rootfs_mount_overlay(p->overlay, p->rootfs, err) < 0)
+        return -1;
     if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
         return kpod_err_sys(err, "bind rootfs '%s'", p->rootfs);
     p->rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -241,7 +292,9 @@ rootfs_prepare(struct plan *p, struct kpod_err **err)
     if (dev != NULL && dev->type != NULL && strcmp(dev->type, "tmpfs") == 0 &&
         make_default_dev(p->rootfd, p, err) < 0)
         return -1;
-    return make_spec_devices(p->rootfd, p->spec->linux_, err);
+    if (make_spec_devices(p->rootfd, p->spec->linux_, p->new_userns, err) < 0)
+        return -1;
+    return rootfs_mask(p, err);
 }
 
 int

@@ -67,7 +67,7 @@ int
 kpod_container_parse_signal(const char *s, int *ret)
 {
     long long n;
-    if (kpod_str_to_ll(s, 1, NSIG - 1, &n) == 0) {
+    if (kpod_str_to_ll(s, 0, NSIG - 1, &n) == 0) {
         *ret = (int)n;
         return 0;
     }

@@ -26,17 +26,21 @@ struct xfer {
     long long retry_at;
     bool active, finished, first_write;
     bool too_large;
+    bool streamed; /* job->stream runs on this transfer's bytes */
     char errbuf[CURL_ERROR_SIZE];
     char body[2048];
     size_t bodylen;
     kpod_pull_progress_fn progress;
     void *pdata;
     int64_t last_report;
+    struct follow *fl; /* job->stream follows this download, NULL if not */
+    bool ended;        /* follow_end called */
 };
 
 struct done_thread {
     pthread_t tid;
     struct blob_job *job;
+    struct follow *fl; /* stream: the download followed; NULL: done */
     struct kpod_err *err;
     int rc;
 };
@@ -85,6 +89,8 @@ on_data(char *buf, size_t size, size_t n, void *data)
         return 0;
     kpod_sha256_update(x->hash, buf, len);
     x->got += (int64_t)len;
+    if (x->fl != NULL)
+        follow_notify(x->fl);
     if (x->progress && (x->got - x->last_report >= (1 << 18) || x->got == x->job->size)) {
         x->last_report = x->got;
         x->progress(x->pdata, KPOD_PULL_BLOB_PROGRESS, x->job->digest, x->got, x->job->size);
@@ -120,7 +126,9 @@ open_partial(struct xfer *x, const char *tmpdir, struct kpod_err **err)
     }
     if (n < 0)
         return kpod_err_sys(err, "read '%s'", x->part);
-    if (x->got > x->job->size) {
+    /* A partial file as long as the blob (a crash before the rename) is fetched again: a
+     * Range past the end would only get a 416. */
+    if (x->got >= x->job->size) {
         if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
             return kpod_err_sys(err, "truncate '%s'", x->part);
         kpod_sha256_free(x->hash);
@@ -173,8 +181,22 @@ static void *
 run_done(void *data)
 {
     struct done_thread *t = data;
-    t->rc = t->job->done(t->job->done_data, t->job, &t->err);
+    if (t->fl != NULL) {
+        t->rc = t->job->stream(t->job->done_data, t->job, t->fl, &t->err);
+    } else {
+        t->rc = t->job->done(t->job->done_data, t->job, &t->err);
+    }
     return NULL;
+}
+
+/* Ends the stream of a transfer with its verdict (1 verified, -1 failed). */
+static void
+end_stream(struct xfer *x, int verdict)
+{
+    if (x->fl == NULL || x->ended)
+        return;
+    follow_end(x->fl, verdict);
+    x->ended = true;
 }
 
 /* Verifies and commits a completed blob; > 0 to retry, 0 done, -1 fatal. */
@@ -185,6 +207,7 @@ finish_xfer(struct xfer *x, CURLcode c, struct kpod_err **err)
     curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
     const char *d = x->job->digest;
     if (x->too_large) {
+        end_stream(x, -1);
         unlink(x->part);
         return kpod_err_input(err, "blob '%s': larger than the %lld bytes in the manifest", d,
                               (long long)x->job->size);
@@ -192,6 +215,7 @@ finish_xfer(struct xfer *x, CURLcode c, struct kpod_err **err)
     if (c != CURLE_OK || code >= 500 || code == 429)
         return 1;
     if (code != 200 && code != 206) {
+        end_stream(x, -1);
         struct http_resp resp = {.code = code, .body = x->body, .len = x->bodylen};
         _cleanup_free_ char *t = registry_error_text(&resp);
         return kpod_err_set(err, code == 404 ? KPOD_ERR_NOTFOUND : KPOD_ERR_INTERNAL, 0,
@@ -204,11 +228,16 @@ finish_xfer(struct xfer *x, CURLcode c, struct kpod_err **err)
     kpod_sha256_free(x->hash);
     x->hash = NULL;
     if (strcmp(got, d) != 0) {
+        end_stream(x, -1);
         unlink(x->part);
         return kpod_err_input(err, "blob '%s': digest mismatch: got '%s'", d, got);
     }
-    if (fsync(x->fd) < 0 || rename(x->part, x->job->dest) < 0)
-        return kpod_err_sys(err, "store blob '%s'", d);
+    if (fsync(x->fd) < 0 || rename(x->part, x->job->dest) < 0) {
+        kpod_err_sys(err, "store blob '%s'", d);
+        end_stream(x, -1);
+        return -1;
+    }
+    end_stream(x, 1);
     if (x->progress)
         x->progress(x->pdata, KPOD_PULL_BLOB_DONE, d, x->got, x->job->size);
     return 0;
@@ -217,6 +246,7 @@ finish_xfer(struct xfer *x, CURLcode c, struct kpod_err **err)
 static void
 xfer_cleanup(struct xfer *x, CURLM *multi)
 {
+    end_stream(x, -1);
     if (x->h != NULL) {
         if (x->active)
             curl_multi_remove_handle(multi, x->h);
@@ -249,6 +279,7 @@ on_complete(struct fetch *f, struct xfer *x, CURLcode c, struct kpod_err **err)
         return -1;
     if (r > 0) {
         if (x->attempts >= f->r->retries) {
+            end_stream(x, -1);
             if (c != CURLE_OK)
                 return kpod_err_msg(err, "fetch blob '%s': %s", x->job->digest,
                                     *x->errbuf ? x->errbuf : curl_easy_strerror(c));
@@ -265,15 +296,40 @@ on_complete(struct fetch *f, struct xfer *x, CURLcode c, struct kpod_err **err)
     x->finished = true;
     close(x->fd);
     x->fd = -1;
-    if (x->job->done != NULL) {
+    if (x->job->done != NULL && !x->streamed) {
         struct done_thread *t = &f->threads[f->nthreads++];
         t->job = x->job;
+        t->fl = NULL;
         if (pthread_create(&t->tid, NULL, run_done, t) != 0) {
             f->nthreads--;
             errno = EAGAIN;
             return kpod_err_sys(err, "start unpacking thread");
         }
     }
+    return 0;
+}
+
+/* Starts the stream thread of a fresh download (not of one resuming an earlier partial
+ * file: the stream would miss its first bytes). */
+static int
+start_stream(struct fetch *f, struct xfer *x, struct kpod_err **err)
+{
+    if (x->job->stream == NULL || x->streamed || x->attempts > 0 || x->got > 0)
+        return 0;
+    struct follow *fl = follow_new();
+    if (follow_open(fl, x->part, err) < 0) {
+        follow_free(fl);
+        return -1;
+    }
+    struct done_thread *t = &f->threads[f->nthreads];
+    *t = (struct done_thread){.job = x->job, .fl = fl};
+    if (pthread_create(&t->tid, NULL, run_done, t) != 0) {
+        follow_free(fl);
+        return 0; /* unpack after the download instead */
+    }
+    f->nthreads++;
+    x->fl = fl;
+    x->streamed = true;
     return 0;
 }
 
@@ -296,7 +352,7 @@ fetch_loop(struct fetch *f, kpod_pull_progress_fn progress, void *pdata, struct 
                 continue;
             x->progress = progress;
             x->pdata = pdata;
-            if (start_xfer(x, f->multi, f->tmpdir, err) < 0)
+            if (start_xfer(x, f->multi, f->tmpdir, err) < 0 || start_stream(f, x, err) < 0)
                 return -1;
             active++;
         }
@@ -339,6 +395,7 @@ registry_fetch_blobs(struct registry *r, struct blob_job *jobs, size_t n, const 
             rc = -1;
         }
         kpod_err_free(&f.threads[i].err);
+        follow_free(f.threads[i].fl);
     }
     curl_multi_cleanup(f.multi);
     free(f.x);

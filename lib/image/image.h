@@ -9,6 +9,7 @@
  *   blobs/sha256/<hex>    manifests, configs, compressed layers (verified before rename)
  *   layers/<chain>/diff   one unpacked layer, overlay form (whiteouts as 0/0 char devices)
  *   layers/<chain>/layer.json  diff id, parent chain id, size
+ *   l/<16 hex>            short symlink to layers/<chain>/diff for overlay's lowerdir option
  *   holds/<id>/<holder>   marks an image in use by a container (rmi refuses without -f)
  *   tmp/                  downloads and unpacks in progress; cleaned at the next pull
  * Reference counts of layers and blobs are derived from index.json under the exclusive store
@@ -54,15 +55,20 @@ struct kpod_registry_conf {
         char **mirrors;
     } * entries;
     size_t n_entries;
+    char **alias_names; /* [aliases]: short name -> full name */
+    char **alias_values;
 };
 
-/* Loads $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf (missing is fine:
+/* Loads $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf and then the
+ * drop-ins (the .conf files of /etc/containers/registries.conf.d) in name order (missing is fine:
  * an empty configuration). */
 int kpod_registry_conf_load(struct kpod_registry_conf **ret, struct kpod_err **err);
 int kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registry_conf **ret,
                              struct kpod_err **err);
 void kpod_registry_conf_free(struct kpod_registry_conf *c);
 KPOD_DEFINE_CLEANUP(struct kpod_registry_conf, kpod_registry_conf_free)
+/* The [aliases] value of a short name ("busybox"), or NULL. */
+const char *kpod_registry_conf_alias(const struct kpod_registry_conf *c, const char *short_name);
 /* The entry whose prefix matches "registry/repo" longest, or NULL. */
 const struct kpod_registry_entry *kpod_registry_conf_find(const struct kpod_registry_conf *c,
                                                           const char *name);
@@ -110,6 +116,21 @@ struct kpod_pull_opts {
 int kpod_image_pull(const char *root, const char *ref, const struct kpod_pull_opts *opts,
                     char **ret_id, struct kpod_err **err);
 
+enum kpod_image_pull_policy {
+    KPOD_PULL_POLICY_DEFAULT =
+        0, /* Kubernetes: Always for ":latest" or no tag, else IfNotPresent */
+    KPOD_PULL_POLICY_ALWAYS,
+    KPOD_PULL_POLICY_IF_NOT_PRESENT,
+    KPOD_PULL_POLICY_NEVER,
+};
+
+/* Parses "Always", "IfNotPresent", "Never" (Kubernetes imagePullPolicy); -1 if unknown. */
+int kpod_pull_policy_parse(const char *s, enum kpod_image_pull_policy *ret);
+/* What `play` needs: the image id of ref under policy, pulling when the policy says so
+ * (Never: kind NOTFOUND when missing). */
+int kpod_image_ensure(const char *root, const char *ref, enum kpod_image_pull_policy policy,
+                      const struct kpod_pull_opts *opts, char **ret_id, struct kpod_err **err);
+
 /* ---- the store --------------------------------------------------------------------------- */
 
 /* Finds an image by full or short name, "name@digest", id or unique id prefix (>= 3 hex).
@@ -149,7 +170,8 @@ int kpod_image_release(const char *root, const char *id, const char *holder, str
 /* ---- what the runtime needs -------------------------------------------------------------- */
 
 /* The unpacked layer directories of an image, top-most first, as overlayfs's lowerdir wants
- * them ("lowerdir=" joined with ':'). */
+ * them ("lowerdir=" joined with ':'): short symlinks <root>/image/l/<16 hex> to the layers'
+ * diff directories, so that many layers fit in the mount options' page. */
 int kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdirs,
                              struct kpod_err **err);
 
@@ -166,6 +188,12 @@ void kpod_image_rootfs_free(struct kpod_image_rootfs *r);
  * "lowerdir=...,upperdir=...,workdir=..." on mountpoint. */
 int kpod_image_rootfs_prepare(const char *root, const char *name, const char *container_dir,
                               struct kpod_image_rootfs *ret, struct kpod_err **err);
+
+/* Reads a file of the image (e.g. "/etc/passwd" for the spec builder) through its layers, top
+ * first, honouring whiteouts and opaque directories, without mounting anything. Symlinks on
+ * the way are not followed (an error). Not there: kind NOTFOUND. */
+int kpod_image_read_file(const char *root, const char *name, const char *path, size_t max,
+                         char **ret_buf, size_t *ret_len, struct kpod_err **err);
 
 /* ---- load, save, unpack ------------------------------------------------------------------ */
 

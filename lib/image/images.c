@@ -10,6 +10,25 @@
 
 #include "image/internal.h"
 
+/* overlayfs takes its options in one page; leave room for upperdir and workdir. */
+#define LOWERDIR_MAX 3000
+
+/* A short name's registries.conf alias with its tag or digest, or NULL. */
+static char *
+alias_of(const char *name)
+{
+    if (strchr(name, '/') != NULL)
+        return NULL;
+    _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *conf = NULL;
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (kpod_registry_conf_load(&conf, &e) < 0)
+        return NULL;
+    size_t n = strcspn(name, ":@");
+    _cleanup_free_ char *base = xstrndup(name, n);
+    const char *alias = kpod_registry_conf_alias(conf, base);
+    return alias ? xasprintf("%s%s", alias, name + n) : NULL;
+}
+
 json_t *
 kpod_image_lookup(const char *root, const char *name, struct kpod_err **err)
 {
@@ -21,6 +40,16 @@ kpod_image_lookup(const char *root, const char *name, struct kpod_err **err)
     if (idx == NULL)
         return NULL;
     json_t *img = index_find(json_object_get(idx, "images"), name, NULL, NULL, err);
+    if (img == NULL && (*err)->kind == KPOD_ERR_NOTFOUND) {
+        _cleanup_free_ char *aliased = alias_of(name);
+        _cleanup_err_ struct kpod_err *e = NULL;
+        json_t *a =
+            aliased ? index_find(json_object_get(idx, "images"), aliased, NULL, NULL, &e) : NULL;
+        if (a != NULL) {
+            kpod_err_free(err);
+            img = a;
+        }
+    }
     return img ? json_incref(img) : NULL;
 }
 
@@ -184,18 +213,30 @@ gc(const struct store *s, struct kpod_err **err)
     _cleanup_json_ json_t *idx = store_index_read(s, err);
     if (idx == NULL)
         return -1;
-    _cleanup_json_ json_t *layers = json_object(), *blobs = json_object();
+    _cleanup_json_ json_t *layers = json_object(), *blobs = json_object(), *ids = json_object();
     size_t i, k;
     json_t *img, *v;
     json_array_foreach(json_object_get(idx, "images"), i, img)
     {
+        json_object_set(ids, kpod_json_str(img, "id"), json_true());
         json_array_foreach(json_object_get(img, "layers"), k, v)
             json_object_set(layers, json_string_value(v), json_true());
         json_array_foreach(json_object_get(img, "blobs"), k, v)
             json_object_set(blobs, json_string_value(v) + 7, json_true());
     }
-    const char *dirs[] = {s->layers, s->blobs, s->tmp};
-    json_t *keep[] = {layers, blobs, NULL};
+    _cleanup_free_ char *holds = xasprintf("%s/holds", s->dir);
+    _cleanup_free_ char *links_dir = xasprintf("%s/l", s->dir);
+    _cleanup_json_ json_t *links = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(layers, key, val)
+    {
+        char short_hex[LINK_HEX + 1];
+        snprintf(short_hex, sizeof(short_hex), "%s", key);
+        json_object_set(links, short_hex, json_true());
+    }
+    const char *dirs[] = {s->layers, s->blobs, s->tmp, holds, links_dir};
+    json_t *keep[] = {layers, blobs, NULL, ids, links};
     for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
         _cleanup_closedir_ DIR *dir = opendir(dirs[d]);
         if (dir == NULL)
@@ -314,7 +355,7 @@ kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdi
         return -1;
     json_t *layers = json_object_get(img, "layers");
     _cleanup_strv_ char **out = xcalloc(json_array_size(layers) + 1, sizeof(char *));
-    size_t n = 0;
+    size_t n = 0, total = 0;
     for (size_t i = json_array_size(layers); i > 0; i--) {
         const char *chain = json_string_value(json_array_get(layers, i - 1));
         char *d = xasprintf("%s/image/layers/%s/diff", root, chain);
@@ -323,8 +364,20 @@ kpod_image_rootfs_layers(const char *root, const char *name, char ***ret_lowerdi
             return kpod_err_msg(err, "image '%s': layer '%.12s' is missing from the store", name,
                                 chain);
         }
+        /* The short link when it is there (layers committed by older kpods have none). */
+        _cleanup_free_ char *link = xasprintf("%s/image/l/%.*s", root, LINK_HEX, chain);
+        if (kpod_fs_exists(link)) {
+            free(d);
+            d = TAKE_PTR(link);
+        }
+        total += strlen(d) + 1;
         out[n++] = d;
     }
+    if (total > LOWERDIR_MAX)
+        return kpod_err_msg(err,
+                            "image '%s': %zu layers do not fit in one overlay mount (%zu bytes of "
+                            "lower directories): use a shorter --root",
+                            name, n, total);
     if (n == 0) {
         /* An image without layers: overlay needs a lower dir. */
         _cleanup_free_ char *empty = xasprintf("%s/image/empty", root);

@@ -22,6 +22,7 @@
 #define MANIFEST_MAX (4u << 20) /* manifests and indexes */
 #define CONFIG_MAX (8u << 20)   /* image configs */
 #define MAX_LAYERS 127
+#define LINK_HEX 16 /* <root>/image/l/<16 hex of the chain id> -> ../layers/<chain>/diff */
 
 KPOD_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
 KPOD_DEFINE_CLEANUP(struct curl_slist, curl_slist_free_all)
@@ -80,9 +81,30 @@ int manifest_check(json_t *m, const char *media, struct kpod_err **err);
 typedef int (*blob_open_fn)(void *data, const char *digest, int *ret_fd, struct kpod_err **err);
 int store_import(const struct store *s, const char *manifest_digest, blob_open_fn open_blob,
                  void *data, char **names, char **ret_id, struct kpod_err **err);
-/* Unpacks one layer blob file into layers/<chain> (verifying its diff id). */
-int store_unpack_layer(const struct store *s, int fd, const char *chain_id, const char *parent,
-                       const char *diff_id, const char *blob_digest, struct kpod_err **err);
+/* A blob file followed while it downloads (follow.c). */
+struct follow;
+struct follow *follow_new(void);
+void follow_free(struct follow *f);
+int follow_open(struct follow *f, const char *path, struct kpod_err **err);
+void follow_notify(struct follow *f);
+/* Ends the download: verdict 1 (verified and stored) or -1 (failed). */
+void follow_end(struct follow *f, int verdict);
+/* Reads on from the file, blocking at its end until more bytes or the end; 0 at the end. */
+ssize_t follow_read(void *f, void *buf, size_t len);
+/* Waits for the verdict. */
+int follow_wait(struct follow *f);
+
+/* Unpacks a layer read through fn (see kpod_image_unpack_fd). */
+typedef ssize_t (*unpack_read_fn)(void *data, void *buf, size_t len);
+int unpack_reader(unpack_read_fn fn, void *data, int dirfd, const struct kpod_unpack_opts *opts,
+                  char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size, struct kpod_err **err);
+
+/* Unpacks one layer blob (from fd, or with fl from a download in progress) into
+ * layers/<chain>, verifying its diff id. With fl, commits only when the download's verdict is
+ * 1, else discards and returns 1. */
+int store_unpack_layer(const struct store *s, int fd, struct follow *fl, const char *chain_id,
+                       const char *parent, const char *diff_id, const char *blob_digest,
+                       struct kpod_err **err);
 
 /* Base64 (standard alphabet, padded) over libcrypto; decode returns NULL on bad input. */
 char *kpod_image_base64(const char *s);

@@ -50,8 +50,9 @@ struct layer_job {
 };
 
 int
-store_unpack_layer(const struct store *s, int fd, const char *chain_id, const char *parent,
-                   const char *diff_id, const char *blob_digest, struct kpod_err **err)
+store_unpack_layer(const struct store *s, int fd, struct follow *fl, const char *chain_id,
+                   const char *parent, const char *diff_id, const char *blob_digest,
+                   struct kpod_err **err)
 {
     _cleanup_free_ char *tmp = store_tmp_path(s, "layer");
     _cleanup_free_ char *diff = xasprintf("%s/diff", tmp);
@@ -64,7 +65,16 @@ store_unpack_layer(const struct store *s, int fd, const char *chain_id, const ch
     char got[KPOD_DIGEST_STR_LEN];
     uint64_t size = 0;
     _cleanup_err_ struct kpod_err *e = NULL;
-    int r = kpod_image_unpack_fd(fd, dirfd, &o, got, &size, &e);
+    int r = fl != NULL ? unpack_reader(follow_read, fl, dirfd, &o, got, &size, &e)
+                       : kpod_image_unpack_fd(fd, dirfd, &o, got, &size, &e);
+    if (fl != NULL) {
+        /* Unpacked during the download: commit only once the blob's digest is verified. */
+        if (follow_wait(fl) != 1) {
+            _cleanup_err_ struct kpod_err *rmerr = NULL;
+            kpod_fs_rm_rf(tmp, &rmerr);
+            return 1;
+        }
+    }
     if (r == 0 && strcmp(got, diff_id) != 0)
         r = kpod_err_input(&e, "diff id mismatch: config says '%s', layer has '%s'", diff_id, got);
     if (r == 0) {
@@ -83,21 +93,45 @@ store_unpack_layer(const struct store *s, int fd, const char *chain_id, const ch
 }
 
 static int
-unpack_job(void *data, struct blob_job *job, struct kpod_err **err)
+unpack_from(struct layer_job *lj, struct blob_job *job, size_t first, struct kpod_err **err)
 {
-    struct layer_job *lj = data;
-    for (size_t k = 0; k < lj->nidx; k++) {
+    for (size_t k = first; k < lj->nidx; k++) {
         size_t i = lj->idx[k];
         if (store_has_layer(lj->store, lj->chain[i]))
             continue;
         _cleanup_close_ int fd = open(job->dest, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return kpod_err_sys(err, "open blob '%s'", job->digest);
-        if (store_unpack_layer(lj->store, fd, lj->chain[i], i ? lj->chain[i - 1] : NULL,
+        if (store_unpack_layer(lj->store, fd, NULL, lj->chain[i], i ? lj->chain[i - 1] : NULL,
                                lj->diff_ids[i], job->digest, err) < 0)
             return -1;
     }
     return 0;
+}
+
+/* After the download, from the blob file. */
+static int
+unpack_job(void *data, struct blob_job *job, struct kpod_err **err)
+{
+    return unpack_from(data, job, 0, err);
+}
+
+/* During the download, from the stream of its bytes; the other layers made of the same blob
+ * (rare) from the file afterwards. */
+static int
+stream_job(void *data, struct blob_job *job, struct follow *fl, struct kpod_err **err)
+{
+    struct layer_job *lj = data;
+    size_t i = lj->idx[0];
+    int r = 0;
+    if (!store_has_layer(lj->store, lj->chain[i]))
+        r = store_unpack_layer(lj->store, -1, fl, lj->chain[i], i ? lj->chain[i - 1] : NULL,
+                               lj->diff_ids[i], job->digest, err);
+    else if (follow_wait(fl) != 1)
+        r = 1;
+    if (r != 0)
+        return r < 0 ? -1 : 0; /* not verified: the download reports why */
+    return unpack_from(lj, job, 1, err);
 }
 
 struct pull {
@@ -260,6 +294,7 @@ plan_layers(struct pull *p, char **chain, char **diff_ids, struct blob_job *jobs
                                         .size = kpod_json_int(l, "size", 0),
                                         .dest = store_blob_path(&p->store, d),
                                         .done = unpack_job,
+                                        .stream = stream_job,
                                         .done_data = &ljobs[n]};
             n++;
         }
@@ -281,7 +316,7 @@ fetch_layers(struct pull *p, char **chain, char **diff_ids, struct kpod_err **er
     for (size_t i = 0; i < n && r == 0; i++) {
         if (store_has_blob(&p->store, jobs[i].digest)) {
             progress(p, KPOD_PULL_BLOB_EXISTS, jobs[i].digest, 0, 0);
-            r = unpack_job(&ljobs[i], &jobs[i], err);
+            r = unpack_from(&ljobs[i], &jobs[i], 0, err);
         } else {
             struct blob_job tj = jobs[nfetch];
             struct layer_job tl = ljobs[nfetch];
@@ -419,23 +454,22 @@ pull_from(struct pull *p, const struct kpod_registry_conf *conf, const struct kp
     if (e != NULL && e->blocked)
         return kpod_err_input(err, "registry '%s' is blocked in registries.conf", ref->registry);
     bool tls = p->o->tls_verify >= 0 ? p->o->tls_verify != 0 : !(e != NULL && e->insecure);
+    /* Endpoints: the mirrors, then the location; each replaces the matched prefix of the
+     * name ("prefix/rest" -> "location/rest"). */
+    const char *rest = e != NULL ? name + strlen(e->prefix) : "";
     _cleanup_strv_ char **hosts = NULL;
     for (size_t i = 0; e != NULL && e->mirrors && e->mirrors[i]; i++)
-        kpod_strv_push(&hosts, e->mirrors[i]);
-    /* A location rewrites the prefix: "prefix/rest" -> "location/rest". */
-    _cleanup_free_ char *rest = NULL;
-    const char *host = ref->registry;
-    if (e != NULL && strcmp(e->location, e->prefix) != 0)
-        host = e->location;
-    kpod_strv_push(&hosts, host);
+        kpod_strv_push_take(&hosts, xasprintf("%s%s", e->mirrors[i], rest));
+    kpod_strv_push_take(&hosts, e != NULL ? xasprintf("%s%s", e->location, rest) : xstrdup(name));
     _cleanup_err_ struct kpod_err *first = NULL;
     for (size_t i = 0; hosts[i] != NULL; i++) {
         _cleanup_free_ char *h = xstrdup(hosts[i]);
         char *slash = strchr(h, '/');
-        _cleanup_free_ char *repo =
-            slash ? xasprintf("%s/%s", slash + 1, ref->repo) : xstrdup(ref->repo);
-        if (slash)
-            *slash = '\0';
+        if (slash == NULL || slash[1] == '\0')
+            return kpod_err_input(err, "registries.conf rewrites '%s' to '%s': no repository", name,
+                                  hosts[i]);
+        *slash = '\0';
+        const char *repo = slash + 1;
         pull_reset(p);
         p->reg = registry_new(ref->registry, h, repo, tls, p->o->cert_dir);
         p->reg->retries = p->o->retries;
@@ -462,8 +496,27 @@ pull_candidates(struct pull *p, const char *input, struct kpod_image_ref *ref, c
     _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *conf = NULL;
     if (kpod_registry_conf_load(&conf, err) < 0)
         return -1;
+    if (ref->short_name) {
+        /* A short-name alias decides the registry: "name[:tag][@digest]" -> "alias...". */
+        _cleanup_free_ char *base = xstrndup(input, strcspn(input, "@"));
+        char *colon = strrchr(base, ':');
+        if (colon != NULL && strchr(colon, '/') == NULL)
+            *colon = '\0';
+        const char *alias = kpod_registry_conf_alias(conf, base);
+        if (alias != NULL) {
+            _cleanup_free_ char *full = xasprintf("%s%s", alias, input + strlen(base));
+            _cleanup_(kpod_cleanup_kpod_image_ref_free) struct kpod_image_ref *r =
+                kpod_image_ref_parse(full, err);
+            if (r == NULL)
+                return kpod_err_prefix(err, "short-name alias '%s'", base);
+            _cleanup_free_ char *s = kpod_image_ref_string(r);
+            progress(p, KPOD_PULL_RESOLVED, s, 0, 0);
+            return pull_from(p, conf, r, ret_id, err);
+        }
+    }
     if (!ref->short_name || conf->search == NULL || conf->search[0] == NULL) {
-        progress(p, KPOD_PULL_RESOLVED, input, 0, 0);
+        _cleanup_free_ char *s = kpod_image_ref_string(ref);
+        progress(p, KPOD_PULL_RESOLVED, s, 0, 0);
         return pull_from(p, conf, ref, ret_id, err);
     }
     _cleanup_free_ char *msgs = xstrdup("");

@@ -5,6 +5,7 @@
 #include "image/image.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <string.h>
 
 #include "image/internal.h"
@@ -23,6 +24,8 @@ kpod_registry_conf_free(struct kpod_registry_conf *c)
         kpod_strv_free(c->entries[i].mirrors);
     }
     free(c->entries);
+    kpod_strv_free(c->alias_names);
+    kpod_strv_free(c->alias_values);
     free(c);
 }
 
@@ -116,6 +119,23 @@ set_key(struct kpod_registry_conf *c, int section, const char *key, const char *
         kpod_strv_push_take(&e->mirrors, s);
         return 0;
     }
+    if (section == 4) {
+        _cleanup_free_ char *name = *key == '"' || *key == '\'' ? parse_string(key) : xstrdup(key);
+        char *v = parse_string(val);
+        if (name == NULL || v == NULL) {
+            free(v);
+            return kpod_err_input(err, "aliases want \"name\" = \"registry/repository\"");
+        }
+        for (size_t i = 0; c->alias_names && c->alias_names[i]; i++)
+            if (strcmp(c->alias_names[i], name) == 0) {
+                free(c->alias_values[i]);
+                c->alias_values[i] = v;
+                return 0;
+            }
+        kpod_strv_push(&c->alias_names, name);
+        kpod_strv_push_take(&c->alias_values, v);
+        return 0;
+    }
     kpod_debug("registries.conf: ignoring '%s'", key);
     return 0;
 }
@@ -140,14 +160,12 @@ strip_comment(char *l)
     }
 }
 
-int
-kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registry_conf **ret,
-                         struct kpod_err **err)
+static int
+parse_into(struct kpod_registry_conf *c, const char *text, const char *path, struct kpod_err **err)
 {
-    _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *c =
-        xzalloc(sizeof(*c));
+    size_t first_entry = c->n_entries;
     _cleanup_strv_ char **lines = kpod_strv_split(text, "\n", false);
-    int section = 0; /* 0 top, 1 [[registry]], 2 [[registry.mirror]], 3 other */
+    int section = 0; /* 0 top, 1 [[registry]], 2 [[registry.mirror]], 3 other, 4 [aliases] */
     _cleanup_free_ char *pending = NULL;
     for (size_t i = 0; lines[i] != NULL; i++) {
         _cleanup_free_ char *joined_line = NULL;
@@ -177,6 +195,10 @@ kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registr
             section = 2;
             continue;
         }
+        if (strcmp(l, "[aliases]") == 0) {
+            section = 4;
+            continue;
+        }
         if (*l == '[') {
             section = 3;
             kpod_debug("registries.conf: ignoring table %s", l);
@@ -196,7 +218,7 @@ kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registr
         if (set_key(c, section, trim(l), val, err) < 0)
             return kpod_err_prefix(err, "%s:%zu", path, i + 1);
     }
-    for (size_t i = 0; i < c->n_entries; i++) {
+    for (size_t i = first_entry; i < c->n_entries; i++) {
         struct kpod_registry_entry *e = &c->entries[i];
         if (e->prefix == NULL && e->location == NULL)
             return kpod_err_input(err, "%s: [[registry]] without prefix or location", path);
@@ -205,24 +227,76 @@ kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registr
         if (e->location == NULL)
             e->location = xstrdup(e->prefix);
     }
+    return 0;
+}
+
+int
+kpod_registry_conf_parse(const char *text, const char *path, struct kpod_registry_conf **ret,
+                         struct kpod_err **err)
+{
+    _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *c =
+        xzalloc(sizeof(*c));
+    if (parse_into(c, text, path, err) < 0)
+        return -1;
     *ret = TAKE_PTR(c);
     return 0;
+}
+
+static int
+load_into(struct kpod_registry_conf *c, const char *path, struct kpod_err **err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (!kpod_fs_exists(path))
+        return 0;
+    if (kpod_fs_read_file(path, CONF_MAX, &text, NULL, err) < 0)
+        return -1;
+    return parse_into(c, text, path, err);
+}
+
+static int
+conf_file(const struct dirent *d)
+{
+    return d->d_name[0] != '.' && kpod_str_has_suffix(d->d_name, ".conf");
 }
 
 int
 kpod_registry_conf_load(struct kpod_registry_conf **ret, struct kpod_err **err)
 {
-    const char *path = getenv("CONTAINERS_REGISTRIES_CONF");
-    if (path == NULL || *path == '\0')
-        path = "/etc/containers/registries.conf";
-    _cleanup_free_ char *text = NULL;
-    if (!kpod_fs_exists(path)) {
-        *ret = xzalloc(sizeof(**ret));
+    _cleanup_(kpod_cleanup_kpod_registry_conf_free) struct kpod_registry_conf *c =
+        xzalloc(sizeof(*c));
+    const char *env = getenv("CONTAINERS_REGISTRIES_CONF");
+    if (env != NULL && *env != '\0') {
+        if (load_into(c, env, err) < 0)
+            return -1;
+        *ret = TAKE_PTR(c);
         return 0;
     }
-    if (kpod_fs_read_file(path, CONF_MAX, &text, NULL, err) < 0)
+    if (load_into(c, "/etc/containers/registries.conf", err) < 0)
         return -1;
-    return kpod_registry_conf_parse(text, path, ret, err);
+    const char *dropins = "/etc/containers/registries.conf.d";
+    struct dirent **list = NULL;
+    int n = scandir(dropins, &list, conf_file, alphasort);
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", dropins, list[i]->d_name);
+        if (r == 0)
+            r = load_into(c, p, err);
+        free(list[i]);
+    }
+    free(list);
+    if (r < 0)
+        return -1;
+    *ret = TAKE_PTR(c);
+    return 0;
+}
+
+const char *
+kpod_registry_conf_alias(const struct kpod_registry_conf *c, const char *short_name)
+{
+    for (size_t i = 0; c != NULL && c->alias_names && c->alias_names[i]; i++)
+        if (strcmp(c->alias_names[i], short_name) == 0)
+            return c->alias_values[i];
+    return NULL;
 }
 
 const struct kpod_registry_entry *

@@ -2,6 +2,7 @@
 #include "image/registry.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,36 @@ http_resp_free(struct http_resp *r)
     *r = (struct http_resp){0};
 }
 
+/* Reads the CA certificates (*.crt) and a client certificate (*.cert, *.key) of dir. */
+static void
+load_cert_dir(struct registry *r, const char *dir)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+        if (kpod_str_has_suffix(de->d_name, ".cert")) {
+            free(r->client_cert);
+            r->client_cert = TAKE_PTR(p);
+        } else if (kpod_str_has_suffix(de->d_name, ".key")) {
+            free(r->client_key);
+            r->client_key = TAKE_PTR(p);
+        } else if (kpod_str_has_suffix(de->d_name, ".crt")) {
+            _cleanup_free_ char *pem = NULL;
+            size_t n = 0;
+            _cleanup_err_ struct kpod_err *e = NULL;
+            if (kpod_fs_read_file(p, 1 << 20, &pem, &n, &e) < 0) {
+                kpod_warn("cert dir: %s", e->msg);
+                continue;
+            }
+            r->ca_pem = xrealloc(r->ca_pem, r->ca_len + n + 2);
+            memcpy(r->ca_pem + r->ca_len, pem, n);
+            r->ca_len += n;
+            r->ca_pem[r->ca_len++] = '\n';
+        }
+    }
+}
+
 struct registry *
 registry_new(const char *name, const char *host, const char *repo, bool tls_verify,
              const char *cert_dir)
@@ -33,7 +64,8 @@ registry_new(const char *name, const char *host, const char *repo, bool tls_veri
     r->host = xstrdup(strcmp(host, "docker.io") == 0 ? "registry-1.docker.io" : host);
     r->repo = xstrdup(repo);
     r->tls_verify = tls_verify;
-    r->cert_dir = cert_dir ? xstrdup(cert_dir) : NULL;
+    r->cert_dir = cert_dir ? xstrdup(cert_dir) : xasprintf("/etc/containers/certs.d/%s", host);
+    load_cert_dir(r, r->cert_dir);
     r->retries = 3;
     r->retry_delay_ms = 1000;
     r->parallel = 4;
@@ -50,6 +82,9 @@ registry_free(struct registry *r)
     free(r->repo);
     free(r->scheme);
     free(r->cert_dir);
+    free(r->ca_pem);
+    free(r->client_cert);
+    free(r->client_key);
     free(r->user);
     if (r->pass != NULL)
         explicit_bzero(r->pass, strlen(r->pass));
@@ -130,8 +165,14 @@ registry_setup_handle(struct registry *r, CURL *h)
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (r->cert_dir != NULL)
-        curl_easy_setopt(h, CURLOPT_CAPATH, r->cert_dir);
+    if (r->ca_pem != NULL) {
+        struct curl_blob blob = {.data = r->ca_pem, .len = r->ca_len, .flags = CURL_BLOB_COPY};
+        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (r->client_cert != NULL && r->client_key != NULL) {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, r->client_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, r->client_key);
+    }
 }
 
 /* One GET into memory. Returns 0 with resp filled (any status), -1 on transport errors. */

@@ -11,6 +11,9 @@ struct registry {
     char *scheme; /* "https" or "http", set by registry_ping */
     bool tls_verify;
     char *cert_dir;
+    char *ca_pem; /* the *.crt of cert_dir, concatenated; NULL: the system's CAs */
+    size_t ca_len;
+    char *client_cert, *client_key; /* *.cert and *.key of cert_dir */
     char *user, *pass;
     char *auth;      /* "Authorization: ..." header once authenticated */
     char *challenge; /* WWW-Authenticate from the ping */
@@ -47,7 +50,12 @@ struct blob_job {
     const char *digest;
     int64_t size;
     const char *dest;
-    int (*done)(void *data, struct blob_job *job, struct kpod_err **err); /* may be NULL */
+    /* After the blob is verified and stored, in a thread; may be NULL. */
+    int (*done)(void *data, struct blob_job *job, struct kpod_err **err);
+    /* When set, runs in a thread from the start of the download, reading the blob's bytes
+     * through fl as they arrive (follow_wait gives the verdict). Used instead of done,
+     * except when a download resumes an earlier partial file. */
+    int (*stream)(void *data, struct blob_job *job, struct follow *fl, struct kpod_err **err);
     void *done_data;
 };
 /* Fetches the blobs, at most r->parallel at once, resuming broken transfers with Range and

@@ -21,9 +21,11 @@ store_open(const char *root, enum kpod_lock_mode mode, struct store *ret, struct
     s.layers = xasprintf("%s/layers", s.dir);
     s.tmp = xasprintf("%s/tmp", s.dir);
     _cleanup_free_ char *holds = xasprintf("%s/holds", s.dir);
+    _cleanup_free_ char *links = xasprintf("%s/l", s.dir);
     _cleanup_free_ char *lock = xasprintf("%s/store.lock", s.dir);
     if (kpod_fs_mkdir_p(s.blobs, 0700, err) < 0 || kpod_fs_mkdir_p(s.layers, 0700, err) < 0 ||
         kpod_fs_mkdir_p(s.tmp, 0700, err) < 0 || kpod_fs_mkdir_p(holds, 0700, err) < 0 ||
+        kpod_fs_mkdir_p(links, 0700, err) < 0 ||
         (s.lock_fd = kpod_lock_acquire(lock, mode, false, err)) < 0) {
         store_close(&s);
         return kpod_err_prefix(err, "open image store '%s'", root);
@@ -338,6 +340,12 @@ store_commit_layer(const struct store *s, const char *tmpdir, const char *chain_
         if (kpod_fs_rm_rf(tmpdir, err) < 0)
             return -1;
     }
+    /* A short name for overlay's lowerdir option, which must fit in a page. */
+    const char *hex = strncmp(chain_id, "sha256:", 7) == 0 ? chain_id + 7 : chain_id;
+    _cleanup_free_ char *link = xasprintf("%s/l/%.*s", s->dir, LINK_HEX, hex);
+    _cleanup_free_ char *target = xasprintf("../layers/%s/diff", hex);
+    if (symlink(target, link) < 0 && errno != EEXIST)
+        return kpod_err_sys(err, "link layer '%s'", chain_id);
     return 0;
 }
 

@@ -31,8 +31,6 @@
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 
-KPOD_DEFINE_CLEANUP(struct archive, archive_read_free)
-
 struct dirtime {
     char *path;
     struct timespec ts[2];
@@ -174,8 +172,13 @@ apply_xattrs(struct unpack *u, struct archive_entry *e, int fd, const char *path
             kpod_debug("unpack: '%s': skipping extended attribute '%s'", path, name);
             continue;
         }
-        if (fsetxattr(fd, name, val, size, 0) < 0 && u->root)
+        if (fsetxattr(fd, name, val, size, 0) < 0) {
+            if (errno == EOPNOTSUPP || !u->root) {
+                kpod_debug("unpack: '%s': extended attribute '%s' not supported here", path, name);
+                continue;
+            }
             return kpod_err_sys(err, "'%s': set extended attribute '%s'", path, name);
+        }
     }
     return 0;
 }
@@ -447,15 +450,35 @@ unpack_free(struct unpack *u)
     free(u);
 }
 
+struct reader {
+    unpack_read_fn fn;
+    void *data;
+    char buf[128 * 1024];
+};
+
+static la_ssize_t
+outer_read(struct archive *a, void *data, const void **ret_buf)
+{
+    struct reader *r = data;
+    ssize_t n = r->fn(r->data, r->buf, sizeof(r->buf));
+    if (n < 0) {
+        archive_set_error(a, errno, "read: %s", strerror(errno));
+        return -1;
+    }
+    *ret_buf = r->buf;
+    return n;
+}
+
 static int
-open_archives(struct unpack *u, int fd, struct kpod_err **err)
+open_archives(struct unpack *u, int fd, struct reader *rd, struct kpod_err **err)
 {
     struct archive_entry *raw;
     u->outer = archive_read_new();
     archive_read_support_filter_all(u->outer);
     archive_read_support_format_raw(u->outer);
-    if (archive_read_open_fd(u->outer, fd, 128 * 1024) != ARCHIVE_OK ||
-        archive_read_next_header(u->outer, &raw) != ARCHIVE_OK)
+    int r = rd != NULL ? archive_read_open(u->outer, rd, NULL, outer_read, NULL)
+                       : archive_read_open_fd(u->outer, fd, 128 * 1024);
+    if (r != ARCHIVE_OK || archive_read_next_header(u->outer, &raw) != ARCHIVE_OK)
         return kpod_err_input(err, "open layer: %s", archive_error_string(u->outer));
     u->inner = archive_read_new();
     archive_read_support_format_tar(u->inner);
@@ -464,10 +487,9 @@ open_archives(struct unpack *u, int fd, struct kpod_err **err)
     return 0;
 }
 
-int
-kpod_image_unpack_fd(int fd, int dirfd, const struct kpod_unpack_opts *opts,
-                     char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size,
-                     struct kpod_err **err)
+static int
+unpack_any(int fd, struct reader *rd, int dirfd, const struct kpod_unpack_opts *opts,
+           char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size, struct kpod_err **err)
 {
     struct unpack *u = xzalloc(sizeof(*u));
     u->hash = kpod_sha256_new();
@@ -476,7 +498,7 @@ kpod_image_unpack_fd(int fd, int dirfd, const struct kpod_unpack_opts *opts,
     u->root = geteuid() == 0;
     u->max_bytes = opts->max_bytes ? opts->max_bytes : (64ull << 30);
     u->max_entries = opts->max_entries ? opts->max_entries : 1000000;
-    int r = open_archives(u, fd, err);
+    int r = open_archives(u, fd, rd, err);
     struct archive_entry *e;
     while (r == 0) {
         int ar = archive_read_next_header(u->inner, &e);
@@ -509,4 +531,24 @@ kpod_image_unpack_fd(int fd, int dirfd, const struct kpod_unpack_opts *opts,
     }
     unpack_free(u);
     return r < 0 ? kpod_err_prefix(err, "unpack layer") : 0;
+}
+
+int
+kpod_image_unpack_fd(int fd, int dirfd, const struct kpod_unpack_opts *opts,
+                     char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size,
+                     struct kpod_err **err)
+{
+    return unpack_any(fd, NULL, dirfd, opts, ret_diff_id, ret_size, err);
+}
+
+int
+unpack_reader(unpack_read_fn fn, void *data, int dirfd, const struct kpod_unpack_opts *opts,
+              char ret_diff_id[KPOD_DIGEST_STR_LEN], uint64_t *ret_size, struct kpod_err **err)
+{
+    struct reader *rd = xmalloc(sizeof(*rd));
+    rd->fn = fn;
+    rd->data = data;
+    int r = unpack_any(-1, rd, dirfd, opts, ret_diff_id, ret_size, err);
+    free(rd);
+    return r;
 }

@@ -3,15 +3,83 @@
 
 #include <string.h>
 
-/* The value of NAME in a "NAME=VALUE" strv (the last one wins), or NULL. */
-static const char *
-env_lookup(char *const *env, const char *name, size_t len)
+/* An index over a "NAME=VALUE" strv: name → position, so that lookups and in-place updates
+ * stay O(1) however large the environment an untrusted manifest builds. */
+struct envmap {
+    size_t *slots; /* position + 1; 0 empty */
+    size_t cap, n;
+};
+
+static size_t
+name_hash(const char *s, size_t len)
 {
-    const char *found = NULL;
+    size_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static size_t
+name_len(const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/* The slot of name: the one holding it, or the empty one where it would go. */
+static size_t *
+envmap_slot(const struct envmap *m, char *const *env, const char *name, size_t len)
+{
+    size_t i = name_hash(name, len) & (m->cap - 1);
+    for (;; i = (i + 1) & (m->cap - 1)) {
+        size_t *slot = &m->slots[i];
+        if (*slot == 0)
+            return slot;
+        const char *e = env[*slot - 1];
+        if (name_len(e) == len && memcmp(e, name, len) == 0)
+            return slot;
+    }
+}
+
+static void envmap_put(struct envmap *m, char *const *env, size_t pos);
+
+static void
+envmap_grow(struct envmap *m, char *const *env)
+{
+    struct envmap bigger = {xcalloc(m->cap ? m->cap * 2 : 64, sizeof(size_t)),
+                            m->cap ? m->cap * 2 : 64, 0};
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->slots[i] != 0)
+            envmap_put(&bigger, env, m->slots[i] - 1);
+    free(m->slots);
+    *m = bigger;
+}
+
+static void
+envmap_put(struct envmap *m, char *const *env, size_t pos)
+{
+    if ((m->n + 1) * 2 > m->cap)
+        envmap_grow(m, env);
+    size_t *slot = envmap_slot(m, env, env[pos], name_len(env[pos]));
+    if (*slot == 0)
+        m->n++;
+    *slot = pos + 1;
+}
+
+static const char *
+envmap_get(const struct envmap *m, char *const *env, const char *name, size_t len)
+{
+    if (m->cap == 0)
+        return NULL;
+    size_t slot = *envmap_slot(m, env, name, len);
+    return slot ? env[slot - 1] + len + 1 : NULL;
+}
+
+static void
+envmap_build(struct envmap *m, char *const *env)
+{
     for (size_t i = 0; env && env[i]; i++)
-        if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
-            found = env[i] + len + 1;
-    return found;
+        envmap_put(m, env, i); /* a later entry of a name wins */
 }
 
 struct buf {
@@ -28,13 +96,19 @@ buf_add(struct buf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
-char *
-kpod_manifest_expand(const char *s, char *const *env)
+/* Kubernetes' expansion (third_party/forked/golang/expansion) over an indexed environment;
+ * NULL when the result would exceed KPOD_MANIFEST_MAX_EXPANSION bytes. */
+static char *
+expand(const char *s, const struct envmap *m, char *const *env)
 {
     struct buf b = {0};
     buf_add(&b, "", 0);
     size_t n = strlen(s);
     for (size_t i = 0; i < n; i++) {
+        if (b.len > KPOD_MANIFEST_MAX_EXPANSION) {
+            free(b.s);
+            return NULL;
+        }
         if (s[i] != '$' || i + 1 >= n) {
             buf_add(&b, s + i, 1);
             continue;
@@ -52,7 +126,11 @@ kpod_manifest_expand(const char *s, char *const *env)
             }
             const char *name = s + i + 2;
             size_t len = (size_t)(close - name);
-            const char *v = env_lookup(env, name, len);
+            const char *v = envmap_get(m, env, name, len);
+            if (v != NULL && strlen(v) > KPOD_MANIFEST_MAX_EXPANSION) {
+                free(b.s);
+                return NULL;
+            }
             if (v != NULL)
                 buf_add(&b, v, strlen(v));
             else
@@ -63,23 +141,78 @@ kpod_manifest_expand(const char *s, char *const *env)
             i++;
         }
     }
+    if (b.len > KPOD_MANIFEST_MAX_EXPANSION) {
+        free(b.s);
+        return NULL;
+    }
     return b.s;
 }
 
-/* Ordered NAME=VALUE list where setting an existing name replaces it in place. */
+char *
+kpod_manifest_expand(const char *s, char *const *env)
+{
+    struct envmap m = {0};
+    envmap_build(&m, env);
+    char *r = expand(s, &m, env);
+    free(m.slots);
+    return r;
+}
+
+int
+kpod_manifest_expand_strv(char *const *in, char *const *env, char ***ret, struct kpod_err **err)
+{
+    struct envmap m = {0};
+    _cleanup_strv_ char **out = xzalloc(sizeof(char *));
+    envmap_build(&m, env);
+    for (size_t i = 0; in && in[i]; i++) {
+        char *e = expand(in[i], &m, env);
+        if (e == NULL) {
+            free(m.slots);
+            return kpod_err_input(err, "'%.40s%s' expands to more than %d bytes", in[i],
+                                  strlen(in[i]) > 40 ? "..." : "", KPOD_MANIFEST_MAX_EXPANSION);
+        }
+        kpod_strv_push_take(&out, e);
+    }
+    free(m.slots);
+    *ret = TAKE_PTR(out);
+    return 0;
+}
+
+/* The environment being built: an ordered NAME=VALUE list and its index. */
+struct envlist {
+    char **env;
+    size_t n;
+    struct envmap map;
+};
+
 static void
-env_set(char ***env, const char *name, const char *value)
+envlist_clear(struct envlist *l)
+{
+    kpod_strv_free(l->env);
+    free(l->map.slots);
+}
+
+/* Sets name; an existing name is replaced in place. Fails past KPOD_MANIFEST_MAX_ENV. */
+static int
+env_set(struct envlist *l, const char *name, const char *value, const struct kpod_container *c,
+        struct kpod_err **err)
 {
     size_t len = strlen(name);
     char *entry = xasprintf("%s=%s", name, value);
-    for (size_t i = 0; *env && (*env)[i]; i++) {
-        if (strncmp((*env)[i], name, len) == 0 && (*env)[i][len] == '=') {
-            free((*env)[i]);
-            (*env)[i] = entry;
-            return;
-        }
+    size_t *slot = l->map.cap ? envmap_slot(&l->map, l->env, name, len) : NULL;
+    if (slot != NULL && *slot != 0) {
+        free(l->env[*slot - 1]);
+        l->env[*slot - 1] = entry;
+        return 0;
     }
-    kpod_strv_push_take(env, entry);
+    if (l->n >= KPOD_MANIFEST_MAX_ENV) {
+        free(entry);
+        return err_at(err, &c->pos, "container '%s': more than %d environment variables", c->name,
+                      KPOD_MANIFEST_MAX_ENV);
+    }
+    kpod_strv_push_take(&l->env, entry);
+    envmap_put(&l->map, l->env, l->n++);
+    return 0;
 }
 
 static const char *
@@ -163,7 +296,7 @@ resource_value(const struct kpod_pod *pod, const struct kpod_container *self,
 }
 
 static int
-add_env_from(const struct kpod_manifest *m, const struct kpod_container *c, char ***env,
+add_env_from(const struct kpod_manifest *m, const struct kpod_container *c, struct envlist *env,
              struct kpod_err **err)
 {
     for (size_t i = 0; i < c->n_env_from; i++) {
@@ -179,7 +312,8 @@ add_env_from(const struct kpod_manifest *m, const struct kpod_container *c, char
                 xasprintf("%s%s", f->prefix ? f->prefix : "", ks->data.items[j].key);
             if (strchr(name, '=') != NULL || *name == '\0')
                 continue; /* the kubelet skips invalid names */
-            env_set(env, name, ks->data.items[j].value);
+            if (env_set(env, name, ks->data.items[j].value, c, err) < 0)
+                return -1;
         }
     }
     return 0;
@@ -191,7 +325,7 @@ kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod_pod
                             char ***ret_env, struct kpod_err **err)
 {
     static const struct kpod_env_runtime none = {0};
-    _cleanup_strv_ char **env = NULL;
+    _cleanup_(envlist_clear) struct envlist env = {0};
     if (rt == NULL)
         rt = &none;
     if (add_env_from(m, c, &env, err) < 0)
@@ -200,7 +334,10 @@ kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod_pod
         const struct kpod_env_var *e = &c->env[i];
         _cleanup_free_ char *v = NULL;
         if (e->source == KPOD_ENV_VALUE) {
-            v = kpod_manifest_expand(e->value, env);
+            v = expand(e->value, &env.map, env.env);
+            if (v == NULL)
+                return err_at(err, &e->pos, "env '%s' expands to more than %d bytes", e->name,
+                              KPOD_MANIFEST_MAX_EXPANSION);
         } else if (e->source == KPOD_ENV_FIELD) {
             v = field_value(pod, e->field_path, rt);
         } else if (e->source == KPOD_ENV_RESOURCE) {
@@ -217,10 +354,11 @@ kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod_pod
                               e->ref_key, e->ref_name);
             v = xstrdup(val);
         }
-        env_set(&env, e->name, v);
+        if (env_set(&env, e->name, v, c, err) < 0)
+            return -1;
     }
-    if (env == NULL)
-        env = xzalloc(sizeof(char *));
-    *ret_env = TAKE_PTR(env);
+    if (env.env == NULL)
+        env.env = xzalloc(sizeof(char *));
+    *ret_env = TAKE_PTR(env.env);
     return 0;
 }

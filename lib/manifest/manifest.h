@@ -10,12 +10,15 @@
 #include "util/util.h"
 
 /* Limits on untrusted input. */
-#define KPOD_MANIFEST_MAX_SIZE (8u << 20) /* bytes per file */
-#define KPOD_MANIFEST_MAX_DEPTH 64        /* nesting of mappings and sequences */
-#define KPOD_MANIFEST_MAX_NODES 200000    /* nodes per document */
-#define KPOD_MANIFEST_MAX_VISITS 400000   /* nodes visited per document, aliases expanded */
-#define KPOD_MANIFEST_MAX_DOCUMENTS 1000  /* documents per input */
-#define KPOD_MANIFEST_MAX_PODS 256        /* pods per manifest */
+#define KPOD_MANIFEST_MAX_SIZE (8u << 20)     /* bytes per file */
+#define KPOD_MANIFEST_MAX_DEPTH 64            /* nesting of mappings and sequences */
+#define KPOD_MANIFEST_MAX_NODES 200000        /* nodes per document */
+#define KPOD_MANIFEST_MAX_VISITS 400000       /* nodes visited per document, aliases expanded */
+#define KPOD_MANIFEST_MAX_DOCUMENTS 1000      /* documents per input */
+#define KPOD_MANIFEST_MAX_PODS 256            /* pods per manifest */
+#define KPOD_MANIFEST_MAX_WARNINGS 100        /* warnings kept; then one line says more were cut */
+#define KPOD_MANIFEST_MAX_ENV 10000           /* environment variables per container */
+#define KPOD_MANIFEST_MAX_EXPANSION (1 << 20) /* bytes of one $(VAR)-expanded string */
 
 /* Where a value came from, for errors found after parsing. */
 struct kpod_pos {
@@ -274,9 +277,11 @@ struct kpod_manifest {
     struct kpod_arena *arena;
 };
 
-/* Parsing. Each input is a file path or "-" for stdin (read_stdin is used for "-").
- * Returns NULL with *err "file:line:col: path: cause" on the first error. */
-struct kpod_manifest *kpod_manifest_parse_files(char *const *paths, struct kpod_err **err);
+/* Parsing. Each input is a file path or "-" for stdin. Returns NULL with *err
+ * "file:line:col: path: cause" on the first error; the warnings found before it are then moved
+ * to *ret_warnings when that is not NULL (on success they are in m->warnings). */
+struct kpod_manifest *kpod_manifest_parse_files(char *const *paths, char ***ret_warnings,
+                                                struct kpod_err **err);
 /* Parses a buffer named name (used in positions). */
 struct kpod_manifest *kpod_manifest_parse_buffer(const char *name, const char *buf, size_t len,
                                                  struct kpod_err **err);
@@ -307,8 +312,12 @@ int kpod_manifest_container_env(const struct kpod_manifest *m, const struct kpod
                                 char ***ret_env, struct kpod_err **err);
 
 /* Kubernetes $(VAR) expansion: $(NAME) from env ("NAME=VALUE" strv; the last wins), $$ is a
- * literal $, unknown references and anything else stay as written. Returns a new string. */
+ * literal $, unknown references and anything else stay as written. Returns a new string, or
+ * NULL when it would exceed KPOD_MANIFEST_MAX_EXPANSION bytes. */
 char *kpod_manifest_expand(const char *s, char *const *env);
+/* Expands every string of in against one index of env (command, args). */
+int kpod_manifest_expand_strv(char *const *in, char *const *env, char ***ret,
+                              struct kpod_err **err);
 
 /* Parses a Kubernetes quantity ("100m", "0.5", "129e6", "129M", "123Mi") and returns it
  * multiplied by 1000 (milli = true, for cpu) or in units, rounded up like Kubernetes does.
@@ -318,6 +327,10 @@ int kpod_quantity_parse(const char *s, bool milli, long long *ret);
 /* Signal names: "SIGTERM", "TERM", "sigterm", "15", "SIGRTMIN+3". Returns the number or -1. */
 int kpod_signal_parse(const char *s);
 const char *kpod_signal_name(int sig);
+
+/* The effective pull policy: the container's, else Always for an image without a tag or with
+ * ":latest" (and no digest), else IfNotPresent, as Kubernetes defaults it. */
+enum kpod_pull_policy kpod_container_pull_policy(const struct kpod_container *c);
 
 /* Kubernetes name rules. */
 bool kpod_is_dns1123_label(const char *s);

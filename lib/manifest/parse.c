@@ -286,6 +286,45 @@ do_pod(struct yctx *y, struct parse_state *st, yaml_node_t *obj)
     return check_pod_name(y, obj, pod);
 }
 
+/* The workload's own fields (strategy, backoffLimit, ...) have no meaning for one local pod. */
+static int
+warn_workload_fields(struct yctx *y, yaml_node_t *spec)
+{
+    static const char *const known[] = {"template",
+                                        "replicas",
+                                        "selector",
+                                        "strategy",
+                                        "minReadySeconds",
+                                        "revisionHistoryLimit",
+                                        "paused",
+                                        "progressDeadlineSeconds",
+                                        "completions",
+                                        "parallelism",
+                                        "backoffLimit",
+                                        "activeDeadlineSeconds",
+                                        "ttlSecondsAfterFinished",
+                                        "updateStrategy",
+                                        "serviceName",
+                                        "podManagementPolicy",
+                                        NULL};
+    for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = y_node(y, p->key);
+        if (k == NULL)
+            return -1;
+        const char *key = y_scalar(k);
+        bool ok = false;
+        for (size_t i = 0; key != NULL && known[i] != NULL; i++)
+            ok = ok || strcmp(key, known[i]) == 0;
+        if (!ok)
+            y_warn_key(y, k, key ? key : "?", "unknown field, ignored");
+        else if (strcmp(key, "template") != 0 && strcmp(key, "replicas") != 0 &&
+                 strcmp(key, "selector") != 0)
+            y_warn_key(y, k, key, "not supported by kpod, ignored");
+    }
+    return 0;
+}
+
 /* Deployment, Job, DaemonSet, ReplicaSet, StatefulSet: one pod from spec.template, named
  * "<name>-pod". */
 static int
@@ -307,39 +346,9 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
         return spec ? -1 : y_err_key(y, obj, "spec", "required");
     if (tmpl == NULL || y_is_null(tmpl))
         return y_err_key(y, obj, "spec.template", "required");
-    static const char *const known[] = {"template",
-                                        "replicas",
-                                        "selector",
-                                        "strategy",
-                                        "minReadySeconds",
-                                        "revisionHistoryLimit",
-                                        "paused",
-                                        "progressDeadlineSeconds",
-                                        "completions",
-                                        "parallelism",
-                                        "backoffLimit",
-                                        "activeDeadlineSeconds",
-                                        "ttlSecondsAfterFinished",
-                                        "updateStrategy",
-                                        "serviceName",
-                                        "podManagementPolicy",
-                                        NULL};
     saved = y_push_key(y, "spec");
-    for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = y_node(y, p->key);
-        if (k == NULL)
-            return -1;
-        const char *key = y_scalar(k);
-        bool ok = false;
-        for (size_t i = 0; key != NULL && known[i] != NULL; i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok)
-            y_warn_key(y, k, key ? key : "?", "unknown field, ignored");
-        else if (strcmp(key, "template") != 0 && strcmp(key, "replicas") != 0 &&
-                 strcmp(key, "selector") != 0)
-            y_warn_key(y, k, key, "not supported by kpod, ignored");
-    }
+    if (warn_workload_fields(y, spec) < 0)
+        return -1;
     long long replicas = 1;
     yaml_node_t *rep = y_map_get(y, spec, "replicas");
     if (rep != NULL && !y_is_null(rep)) {
@@ -605,17 +614,30 @@ parse_documents(struct parse_state *st, const char *name, const char *buf, size_
     return r;
 }
 
+/* On failure the warnings found so far go to *ret_warnings (when asked for), so that a typo
+ * warned about is shown next to the error it caused. */
 static struct kpod_manifest *
-finish(struct parse_state *st, struct kpod_err **err)
+fail(struct parse_state *st, char ***ret_warnings)
 {
-    _cleanup_manifest_ struct kpod_manifest *m = st->m;
-    st->m = NULL;
+    if (ret_warnings != NULL)
+        *ret_warnings = TAKE_PTR(st->warnings);
+    kpod_strv_free(st->warnings);
+    kpod_manifest_free(st->m);
+    return NULL;
+}
+
+static struct kpod_manifest *
+finish(struct parse_state *st, char ***ret_warnings, struct kpod_err **err)
+{
+    if (st->m->n_pods == 0) {
+        kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input");
+        return fail(st, ret_warnings);
+    }
+    if (manifest_validate(st->m, err) < 0)
+        return fail(st, ret_warnings);
+    struct kpod_manifest *m = TAKE_PTR(st->m);
     m->warnings = TAKE_PTR(st->warnings);
-    if (m->n_pods == 0)
-        return kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input"), NULL;
-    if (manifest_validate(m, err) < 0)
-        return NULL;
-    return TAKE_PTR(m);
+    return m;
 }
 
 static struct parse_state
@@ -630,12 +652,9 @@ struct kpod_manifest *
 kpod_manifest_parse_buffer(const char *name, const char *buf, size_t len, struct kpod_err **err)
 {
     struct parse_state st = state_new();
-    if (parse_documents(&st, name, buf, len, err) < 0) {
-        kpod_manifest_free(st.m);
-        kpod_strv_free(st.warnings);
-        return NULL;
-    }
-    return finish(&st, err);
+    if (parse_documents(&st, name, buf, len, err) < 0)
+        return fail(&st, NULL);
+    return finish(&st, NULL, err);
 }
 
 static int
@@ -666,7 +685,7 @@ read_stdin(char **ret, size_t *ret_len, struct kpod_err **err)
 }
 
 struct kpod_manifest *
-kpod_manifest_parse_files(char *const *paths, struct kpod_err **err)
+kpod_manifest_parse_files(char *const *paths, char ***ret_warnings, struct kpod_err **err)
 {
     struct parse_state st = state_new();
     int r = 0;
@@ -676,17 +695,15 @@ kpod_manifest_parse_files(char *const *paths, struct kpod_err **err)
         bool is_stdin = strcmp(paths[i], "-") == 0;
         if (is_stdin)
             r = read_stdin(&buf, &len, err);
-        else
-            r = kpod_fs_read_file(paths[i], KPOD_MANIFEST_MAX_SIZE, &buf, &len, err);
+        else if ((r = kpod_fs_read_file(paths[i], KPOD_MANIFEST_MAX_SIZE, &buf, &len, err)) < 0 &&
+                 *err != NULL)
+            (*err)->kind = KPOD_ERR_INPUT; /* a missing input file is a usage error: 125 */
         if (r == 0)
             r = parse_documents(&st, is_stdin ? "stdin" : paths[i], buf, len, err);
     }
-    if (r < 0) {
-        kpod_manifest_free(st.m);
-        kpod_strv_free(st.warnings);
-        return NULL;
-    }
-    return finish(&st, err);
+    if (r < 0)
+        return fail(&st, ret_warnings);
+    return finish(&st, ret_warnings, err);
 }
 
 void

@@ -450,6 +450,8 @@ parse_resources(struct yctx *y, yaml_node_t *n, void *obj)
     if (y_walk_map(y, n, fields, r) < 0)
         return -1;
     /* Kubernetes: a request defaults to the limit, and may not exceed it */
+    if (r->eph_limit != KPOD_UNSET)
+        y_warn_key(y, n, "limits.ephemeral-storage", "not enforced by kpod");
     if (r->cpu_request == KPOD_UNSET)
         r->cpu_request = r->cpu_limit;
     if (r->mem_request == KPOD_UNSET)

@@ -98,6 +98,9 @@ parse_emptydir(struct yctx *y, yaml_node_t *n, struct kpod_volume *v)
     if (raw.size_limit != NULL &&
         (kpod_quantity_parse(raw.size_limit, false, &v->size_limit) < 0 || v->size_limit == 0))
         return y_err_key(y, n, "sizeLimit", "invalid quantity '%s'", raw.size_limit);
+    if (raw.size_limit != NULL && !v->memory)
+        y_warn_key(y, n, "sizeLimit",
+                   "not enforced for a disk-backed emptyDir (only medium: Memory has a size)");
     return 0;
 }
 
@@ -594,6 +597,34 @@ static const struct field pod_spec_fields[] = {
     {NULL, 0, 0, NULL},
 };
 
+/* Only namespaced sysctls can be set for a pod, and not those of a namespace it shares with
+ * the host. */
+static int
+check_sysctls(struct yctx *y, yaml_node_t *spec, const struct kpod_pod *pod)
+{
+    static const char *const ipc[] = {"kernel.shm_rmid_forced", "kernel.shmmax", "kernel.shmall",
+                                      "kernel.shmmni",          "kernel.msgmax", "kernel.msgmnb",
+                                      "kernel.msgmni",          "kernel.sem"};
+    yaml_node_t *list = y_map_get(y, y_map_get(y, spec, "securityContext"), "sysctls");
+    for (size_t i = 0; i < pod->sysctls.n; i++) {
+        const char *k = pod->sysctls.items[i].key;
+        bool net = kpod_str_has_prefix(k, "net."), ns = net || kpod_str_has_prefix(k, "fs.mqueue.");
+        for (size_t j = 0; j < ARRAY_SIZE(ipc); j++)
+            ns = ns || strcmp(k, ipc[j]) == 0;
+        const char *why = !ns                        ? "is not namespaced: it would change the host"
+                          : net && pod->host_network ? "cannot be set with hostNetwork"
+                          : !net && pod->host_ipc    ? "cannot be set with hostIPC"
+                                                     : NULL;
+        if (why == NULL)
+            continue;
+        y_push_key(y, "securityContext.sysctls"); /* the error ends the walk: no pop */
+        y_push_index(y, i);
+        yaml_node_t *item = list ? y_node(y, list->data.sequence.items.start[i]) : spec;
+        return y_err(y, item, "sysctl '%s' %s", k, why);
+    }
+    return 0;
+}
+
 int
 parse_pod_spec(struct yctx *y, yaml_node_t *n, struct kpod_pod *pod)
 {
@@ -620,5 +651,5 @@ parse_pod_spec(struct yctx *y, yaml_node_t *n, struct kpod_pod *pod)
         return y_err_key(y, n, "dnsConfig.nameservers", "required when dnsPolicy is None");
     if (pod->share_pid && pod->host_pid)
         return y_err_key(y, n, "shareProcessNamespace", "cannot be set together with hostPID");
-    return 0;
+    return check_sysctls(y, n, pod);
 }

@@ -129,13 +129,34 @@ check_volumes(const struct kpod_manifest *m, const struct kpod_pod *pod, struct 
     return 0;
 }
 
+enum kpod_pull_policy
+kpod_container_pull_policy(const struct kpod_container *c)
+{
+    if (c->pull_policy != KPOD_PULL_DEFAULT)
+        return c->pull_policy;
+    const char *img = c->image;
+    if (strchr(img, '@') != NULL)
+        return KPOD_PULL_IF_NOT_PRESENT;
+    const char *slash = strrchr(img, '/');
+    const char *colon = strrchr(slash ? slash : img, ':');
+    if (colon == NULL || strcmp(colon, ":latest") == 0)
+        return KPOD_PULL_ALWAYS;
+    return KPOD_PULL_IF_NOT_PRESENT;
+}
+
 static int
 check_ports(const struct kpod_pod *pod, struct kpod_err **err)
 {
     for (size_t i = 0; i < pod->n_containers; i++) {
         const struct kpod_container *c = &pod->containers[i];
         for (size_t j = 0; j < c->n_ports; j++) {
-            const struct kpod_port *p = &c->ports[j];
+            struct kpod_port *p = &c->ports[j];
+            if (pod->host_network && p->host_port == 0)
+                p->host_port = p->container_port; /* Kubernetes defaults it so */
+            if (pod->host_network && p->host_port != p->container_port)
+                return err_at(err, &p->pos,
+                              "hostPort %d must equal containerPort %d with hostNetwork",
+                              p->host_port, p->container_port);
             if (p->host_port == 0)
                 continue;
             for (size_t k = 0; k <= i; k++) {

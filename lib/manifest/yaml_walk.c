@@ -20,7 +20,7 @@ y_pos(struct yctx *y, yaml_node_t *n)
     return p;
 }
 
-static char *
+static char *__attribute__((format(printf, 3, 0)))
 format_at(const struct kpod_pos *pos, const char *path, const char *fmt, va_list ap)
 {
     if (path == NULL)
@@ -31,6 +31,21 @@ format_at(const struct kpod_pos *pos, const char *path, const char *fmt, va_list
         return xasprintf("%s:%d:%d: %s%s%s", pos->file, pos->line, pos->col, path ? path : "", sep,
                          msg);
     return xasprintf("%s: %s%s%s", pos->file, path ? path : "", sep, msg);
+}
+
+/* Appends a warning, up to KPOD_MANIFEST_MAX_WARNINGS and then one line saying so. */
+static void
+push_warning(char ***warnings, char *w)
+{
+    size_t n = kpod_strv_len(*warnings);
+    if (n < KPOD_MANIFEST_MAX_WARNINGS) {
+        kpod_strv_push_take(warnings, w);
+        return;
+    }
+    if (n == KPOD_MANIFEST_MAX_WARNINGS)
+        kpod_strv_push_take(warnings, xasprintf("more than %d warnings: the rest are not shown",
+                                                KPOD_MANIFEST_MAX_WARNINGS));
+    free(w);
 }
 
 int
@@ -48,16 +63,20 @@ warn_at(char ***warnings, const struct kpod_pos *pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kpod_strv_push_take(warnings, format_at(pos, NULL, fmt, ap));
+    push_warning(warnings, format_at(pos, NULL, fmt, ap));
     va_end(ap);
 }
 
+/* The path of a child key; an absurdly long key is cut for display. */
 static char *
 key_path(struct yctx *y, const char *key)
 {
     if (key == NULL)
         return xstrdup(y->path);
-    return y->plen ? xasprintf("%s.%s", y->path, key) : xstrdup(key);
+    int len = strlen(key) > 64 ? 64 : (int)strlen(key);
+    const char *more = strlen(key) > 64 ? "..." : "";
+    return y->plen ? xasprintf("%s.%.*s%s", y->path, len, key, more)
+                   : xasprintf("%.*s%s", len, key, more);
 }
 
 int
@@ -89,7 +108,7 @@ y_warn(struct yctx *y, yaml_node_t *n, const char *fmt, ...)
     struct kpod_pos p = y_pos(y, n);
     va_list ap;
     va_start(ap, fmt);
-    kpod_strv_push_take(y->warnings, format_at(&p, y->path, fmt, ap));
+    push_warning(y->warnings, format_at(&p, y->path, fmt, ap));
     va_end(ap);
 }
 
@@ -100,7 +119,7 @@ y_warn_key(struct yctx *y, yaml_node_t *n, const char *key, const char *fmt, ...
     _cleanup_free_ char *path = key_path(y, key);
     va_list ap;
     va_start(ap, fmt);
-    kpod_strv_push_take(y->warnings, format_at(&p, path, fmt, ap));
+    push_warning(y->warnings, format_at(&p, path, fmt, ap));
     va_end(ap);
 }
 
@@ -426,6 +445,8 @@ static const char *
 closest_field(const struct field *fields, const char *key)
 {
     const char *best = NULL;
+    if (strlen(key) > 64) /* no field name is that long: spare the distance computation */
+        return NULL;
     size_t best_d = 3;
     for (const struct field *f = fields; f->key != NULL; f++) {
         size_t d = kpod_str_distance(f->key, key);

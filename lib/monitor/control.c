@@ -99,6 +99,7 @@ exec_monitor(const char *self, const char *pod_dir, const char *log_level, int r
     if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(log, 2) < 0 ||
         dup2(ready, 3) < 0)
         _exit(1);
+    close_range(4, ~0U, 0); /* only stdio and the ready pipe go into the monitor */
     if (chdir("/") < 0)
         _exit(1);
     _cleanup_free_ char *helper = kpod_fs_helper_path(self, "kpod-monitor");

@@ -17,12 +17,15 @@ kpod_log_format_time(int64_t ns, char out[40])
     char sign = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;
-    unsigned oh = (unsigned)(off / 3600) % 100, om = (unsigned)(off % 3600) / 60;
+    unsigned oh = (unsigned)(off / 3600) % 100, om = (unsigned)(off % 3600) / 60 % 60;
     unsigned year = (unsigned)(tm.tm_year + 1900) % 10000;
-    snprintf(out, 40, "%04u-%02u-%02uT%02u:%02u:%02u.%09lu%c%02u:%02u", year,
+    char buf[64]; /* the compiler cannot see that every field fits: format wide, then copy */
+    snprintf(buf, sizeof(buf), "%04u-%02u-%02uT%02u:%02u:%02u.%09lu%c%02u:%02u", year,
              (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
              (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
              (unsigned long)(frac < 0 ? 0 : frac) % 1000000000UL, sign, oh, om);
+    memcpy(out, buf, 39);
+    out[39] = '\0';
 }
 
 static int

@@ -176,7 +176,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     if (errp[1] >= 0)
         close(errp[1]);
     if (r == 0)
-        r = kpod_container_start(kc->fifo_path, err);
+        r = kpod_container_start(kc->fifo_path, kc->pid, kc->starttime, err);
     if (r < 0) {
         close(outp[0]);
         close(errp[0]);

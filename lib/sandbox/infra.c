@@ -73,7 +73,8 @@ static void __attribute__((noreturn)) child(const struct kpod_infra_args *a, int
         int null = open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; fd++)
             dup2(null, fd);
-        close(out);
+        /* nothing of kpod's caller (a terminal, a test runner's pipes) stays open in it */
+        close_range(3, ~0U, 0);
         /* exec the tiny static holder, so the pod does not keep a copy of kpod's memory */
         if (a->helper != NULL)
             execl(a->helper, "kpod-infra", (char *)NULL);
@@ -121,15 +122,6 @@ kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *r
         return kpod_err_msg(err, "infra: %s", msg + 1);
     pid_t infra = (pid_t)strtol(msg + 1, NULL, 10);
     uint64_t start = kpod_proc_start_time(infra);
-    if (a->cgroup_path != NULL) {
-        struct kpod_cgroup *cg = kpod_cgroup_open(a->cgroup_path, true, err);
-        if (cg == NULL || kpod_cgroup_enter(cg, infra, err) < 0) {
-            kpod_cgroup_free(cg);
-            kpod_infra_stop(infra, start);
-            return kpod_err_prefix(err, "infra: cgroup");
-        }
-        kpod_cgroup_free(cg);
-    }
     *ret_pid = infra;
     *ret_start = start;
     return 0;

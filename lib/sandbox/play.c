@@ -378,6 +378,24 @@ build_spec(struct play *pl, const struct kpod_container *c, const char *image_id
     snprintf(pid, sizeof(pid), "/proc/%d/ns/pid", (int)pl->p->infra_pid);
     struct rlimit nofile = {0};
     getrlimit(RLIMIT_NOFILE, &nofile);
+    /* what kpod itself may grant: its bounding set and oom_score_adj floor */
+    uint64_t caps = 0;
+    int oom = 0;
+    bool has_caps = false, has_oom = false;
+    _cleanup_free_ char *status = NULL, *oomtxt = NULL;
+    struct kpod_err *ignored = NULL;
+    if (kpod_fs_read_file("/proc/self/status", 1 << 16, &status, NULL, &ignored) == 0) {
+        const char *cb = strstr(status, "\nCapBnd:");
+        has_caps = cb != NULL;
+        if (cb != NULL)
+            caps = strtoull(cb + 8, NULL, 16);
+    }
+    kpod_err_free(&ignored);
+    if (kpod_fs_read_file("/proc/self/oom_score_adj", 64, &oomtxt, NULL, &ignored) == 0) {
+        has_oom = true;
+        oom = atoi(oomtxt);
+    }
+    kpod_err_free(&ignored);
     struct kpod_spec_args a = {
         .manifest = pl->m,
         .pod = pl->pod,
@@ -396,6 +414,10 @@ build_spec(struct play *pl, const struct kpod_container *c, const char *image_id
                    .host_ip = "127.0.0.1",
                    .node_name = kpod_json_str(pl->p->extra, "hostname")},
         .nofile_hard = (uint64_t)nofile.rlim_max,
+        .has_oom_floor = has_oom,
+        .oom_floor = oom,
+        .has_host_caps = has_caps,
+        .host_caps = caps,
     };
     _cleanup_strv_ char **warnings = NULL;
     struct kpod_oci_spec *spec = kpod_spec_build(&a, &warnings, err);

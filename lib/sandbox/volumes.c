@@ -188,7 +188,11 @@ kpod_sandbox_volumes_setup(struct kpod_pod_state *p, const struct kpod_pod *pod,
     if (kpod_fs_read_file("/etc/resolv.conf", 1 << 20, &host_resolv, NULL, &ignored) < 0)
         host_resolv = xstrdup("");
     kpod_err_free(&ignored);
-    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, pod_ip);
+    _cleanup_free_ char *host_hosts = NULL;
+    if (kpod_fs_read_file("/etc/hosts", 1 << 20, &host_hosts, NULL, &ignored) < 0)
+        host_hosts = xstrdup("");
+    kpod_err_free(&ignored);
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(pod, plan->hostname, pod_ip, host_hosts);
     _cleanup_free_ char *resolv = kpod_spec_resolv_content(pod, host_resolv);
     _cleanup_free_ char *hostname = xasprintf("%s\n", plan->hostname);
     if ((plan->hosts_path && write_text(plan->hosts_path, hosts, err) < 0) ||

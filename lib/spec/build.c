@@ -27,22 +27,19 @@ kpod_spec_process_args(char *const *entrypoint, char *const *cmd, char *const *c
                        char *const *args, char *const *env, char ***ret, struct kpod_err **err)
 {
     _cleanup_strv_ char **out = NULL;
+    _cleanup_strv_ char **xcommand = NULL, **xargs = NULL;
     bool has_command = command != NULL && command[0] != NULL;
     bool has_args = args != NULL && args[0] != NULL;
-    if (has_command) {
-        for (char *const *c = command; *c; c++)
-            kpod_strv_push_take(&out, kpod_manifest_expand(*c, env));
-    } else {
-        for (char *const *c = entrypoint; c && *c; c++)
-            kpod_strv_push(&out, *c);
-    }
-    if (has_args) {
-        for (char *const *c = args; *c; c++)
-            kpod_strv_push_take(&out, kpod_manifest_expand(*c, env));
-    } else if (!has_command) {
-        for (char *const *c = cmd; c && *c; c++)
-            kpod_strv_push(&out, *c);
-    }
+    if ((has_command && kpod_manifest_expand_strv(command, env, &xcommand, err) < 0) ||
+        (has_args && kpod_manifest_expand_strv(args, env, &xargs, err) < 0))
+        return -1;
+    /* command replaces ENTRYPOINT and drops CMD; args replace CMD only */
+    char *const *first = has_command ? xcommand : entrypoint;
+    char *const *second = has_args ? xargs : has_command ? NULL : cmd;
+    for (char *const *c = first; c && *c; c++)
+        kpod_strv_push(&out, *c);
+    for (char *const *c = second; c && *c; c++)
+        kpod_strv_push(&out, *c);
     if (out == NULL || out[0] == NULL)
         return kpod_err_input(err, "no command: the image has neither ENTRYPOINT nor CMD and "
                                    "the container sets no command or args");
@@ -147,13 +144,11 @@ set_namespaces(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, struc
         const struct kpod_kv *s = &pod->sysctls.items[i];
         bool net = false;
         if (!namespaced_sysctl(s->key, &net))
-            return kpod_err_input(err,
-                                  "pod '%s': sysctl '%s' is not namespaced: it would change "
-                                  "the host",
-                                  pod->name, s->key);
+            return kpod_err_input(err, "sysctl '%s' is not namespaced: it would change the host",
+                                  s->key);
         if ((net && pod->host_network) || (!net && pod->host_ipc))
-            return kpod_err_input(err, "pod '%s': sysctl '%s' cannot be set with %s", pod->name,
-                                  s->key, net ? "hostNetwork" : "hostIPC");
+            return kpod_err_input(err, "sysctl '%s' cannot be set with %s", s->key,
+                                  net ? "hostNetwork" : "hostIPC");
         kpod_oci_spec_set_sysctl(spec, s->key, s->value);
     }
     return 0;
@@ -249,7 +244,6 @@ set_process(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, const js
 struct kpod_oci_spec *
 kpod_spec_build(const struct kpod_spec_args *a, char ***warnings, struct kpod_err **err)
 {
-    (void)warnings;
     const struct kpod_container *c = a->ctr;
     const json_t *cfg = image_cfg(a->image_config);
     _cleanup_oci_spec_ struct kpod_oci_spec *spec = kpod_oci_spec_new();
@@ -274,9 +268,12 @@ kpod_spec_build(const struct kpod_spec_args *a, char ***warnings, struct kpod_er
     if (!a->pod->host_network)
         spec->hostname = xstrdup(a->plan->hostname);
     if (set_namespaces(spec, a, err) < 0 || spec_add_mounts(spec, a, err) < 0 ||
-        spec_add_security(spec, a, uid, err) < 0)
+        spec_add_security(spec, a, uid, warnings, err) < 0)
         return NULL;
     set_resources(spec, c, qos);
+    if (a->pids_limit >= 0)
+        kpod_oci_spec_resources(spec)->pids_limit =
+            a->pids_limit > 0 ? a->pids_limit : KPOD_SPEC_DEFAULT_PIDS_LIMIT;
     if (a->cgroups_path != NULL)
         kpod_oci_spec_linux(spec)->cgroups_path = xstrdup(a->cgroups_path);
     set_annotations(spec, a, qos, cfg);

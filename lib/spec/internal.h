@@ -19,4 +19,4 @@ int spec_add_mounts(struct kpod_oci_spec *spec, const struct kpod_spec_args *a,
                     struct kpod_err **err);
 /* Capabilities, seccomp, masked paths, devices. */
 int spec_add_security(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, uint32_t uid,
-                      struct kpod_err **err);
+                      char ***warnings, struct kpod_err **err);

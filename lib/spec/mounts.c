@@ -121,7 +121,7 @@ add_defaults(struct kpod_oci_spec *spec, const struct kpod_spec_args *a)
                             {"/etc/hostname", a->plan->hostname_path},
                             {"/etc/resolv.conf", a->plan->resolv_path}};
     for (size_t i = 0; i < ARRAY_SIZE(etc); i++)
-        if (!ctr_mounts_at(c, etc[i][0]))
+        if (!ctr_mounts_at(c, etc[i][0]) && !(pod->host_network && i == 1)) /* host's name */
             add(spec, etc[i][0], "bind", etc[i][1], "rbind,rprivate");
 }
 
@@ -172,5 +172,16 @@ spec_add_mounts(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, stru
         if (add_volume_mount(spec, a, &a->ctr->mounts[i], err) < 0)
             return -1;
     kpod_spec_rewrite_mounts(spec, plan_fstype, (void *)a->plan);
+    /* propagation into or out of the container needs a matching root mount */
+    const char *rootprop = NULL;
+    for (size_t i = 0; i < a->ctr->n_mounts; i++) {
+        const char *mp = a->ctr->mounts[i].mount_propagation;
+        if (mp != NULL && strcmp(mp, "Bidirectional") == 0)
+            rootprop = "rshared";
+        else if (mp != NULL && strcmp(mp, "HostToContainer") == 0 && rootprop == NULL)
+            rootprop = "rslave";
+    }
+    if (rootprop != NULL)
+        kpod_oci_spec_linux(spec)->rootfs_propagation = xstrdup(rootprop);
     return 0;
 }

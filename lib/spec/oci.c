@@ -99,7 +99,8 @@ parse_process(const json_t *o, const char *path, struct kpod_oci_process *pr, st
         oci_get_str(o, path, "cwd", &pr->cwd, p->err) < 0 ||
         oci_get_bool(o, path, "noNewPrivileges", &pr->no_new_privileges, p->err) < 0)
         return -1;
-    if ((r = oci_get_int(o, path, "oomScoreAdj", -1000, 1000, &oom, p->err)) < 0)
+    if ((r = oci_get_int(o, path, "oomScoreAdj", (struct oci_range){-1000, 1000}, &oom, p->err)) <
+        0)
         return -1;
     pr->has_oom_score_adj = r > 0;
     pr->oom_score_adj = (int)oom;
@@ -116,8 +117,10 @@ parse_process(const json_t *o, const char *path, struct kpod_oci_process *pr, st
         if (parse_caps(sub, cp, pr->capabilities, p) < 0)
             return -1;
     }
-    if (oci_parse_array(o, path, "rlimits", sizeof(struct kpod_oci_rlimit), parse_rlimit,
-                        (void **)&pr->rlimits, &pr->n_rlimits, p) < 0)
+    if (oci_parse_array(o, path, "rlimits",
+                        &(struct oci_array){sizeof(struct kpod_oci_rlimit), parse_rlimit,
+                                            (void **)&pr->rlimits, &pr->n_rlimits},
+                        p) < 0)
         return -1;
     pr->extra = oci_take_extra(o, path, known, p->unknown);
     return 0;
@@ -148,7 +151,7 @@ parse_hook(const json_t *o, const char *path, void *item, struct oci_parser *p)
     if (oci_get_str(o, path, "path", &h->path, p->err) < 0 ||
         oci_get_strv(o, path, "args", &h->args, p->err) < 0 ||
         oci_get_strv(o, path, "env", &h->env, p->err) < 0 ||
-        oci_get_int(o, path, "timeout", 1, INT32_MAX, &timeout, p->err) < 0)
+        oci_get_int(o, path, "timeout", (struct oci_range){1, INT32_MAX}, &timeout, p->err) < 0)
         return -1;
     if (h->path == NULL)
         return kpod_err_input(p->err, "'%s.path': required", path);
@@ -161,8 +164,10 @@ static int
 parse_hooks(const json_t *o, const char *path, struct kpod_oci_hooks *h, struct oci_parser *p)
 {
     for (int k = 0; k < KPOD_OCI_HOOK_KINDS; k++)
-        if (oci_parse_array(o, path, hook_names[k], sizeof(struct kpod_oci_hook), parse_hook,
-                            (void **)&h->list[k], &h->n[k], p) < 0)
+        if (oci_parse_array(o, path, hook_names[k],
+                            &(struct oci_array){sizeof(struct kpod_oci_hook), parse_hook,
+                                                (void **)&h->list[k], &h->n[k]},
+                            p) < 0)
             return -1;
     static const char *const known[] = {
         "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
@@ -207,8 +212,10 @@ parse_spec(const json_t *j, struct kpod_oci_spec *s, struct oci_parser *p)
         if (parse_root(sub, "root", s->root, p) < 0)
             return -1;
     }
-    if (oci_parse_array(j, "", "mounts", sizeof(struct kpod_oci_mount), parse_mount,
-                        (void **)&s->mounts, &s->n_mounts, p) < 0)
+    if (oci_parse_array(j, "", "mounts",
+                        &(struct oci_array){sizeof(struct kpod_oci_mount), parse_mount,
+                                            (void **)&s->mounts, &s->n_mounts},
+                        p) < 0)
         return -1;
     if (oci_get_obj(j, "", "hooks", &sub, p->err) < 0)
         return -1;
@@ -234,10 +241,11 @@ struct kpod_oci_spec *
 kpod_oci_spec_from_json(const json_t *j, struct kpod_err **err)
 {
     _cleanup_oci_spec_ struct kpod_oci_spec *s = xzalloc(sizeof(*s));
-    struct oci_parser p = {.unknown = &s->unknown, .err = err};
+    _cleanup_err_ struct kpod_err *local = NULL;
+    struct oci_parser p = {.unknown = &s->unknown, .err = err ? err : &local};
     if (parse_spec(j, s, &p) < 0) {
-        if (err != NULL && *err == NULL)
-            kpod_err_input(err, "invalid OCI spec");
+        if (*p.err == NULL)
+            kpod_err_input(p.err, "invalid OCI spec");
         return NULL;
     }
     return TAKE_PTR(s);

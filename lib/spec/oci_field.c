@@ -60,9 +60,10 @@ oci_get_bool(const json_t *o, const char *path, const char *key, bool *ret, stru
 }
 
 int
-oci_get_int(const json_t *o, const char *path, const char *key, int64_t min, int64_t max,
+oci_get_int(const json_t *o, const char *path, const char *key, struct oci_range range,
             int64_t *ret, struct kpod_err **err)
 {
+    int64_t min = range.min, max = range.max;
     json_t *v = lookup(o, key);
     if (v == NULL)
         return 0;
@@ -83,7 +84,7 @@ oci_get_u32(const json_t *o, const char *path, const char *key, uint32_t *ret, b
             struct kpod_err **err)
 {
     int64_t n = 0;
-    int r = oci_get_int(o, path, key, 0, UINT32_MAX, &n, err);
+    int r = oci_get_int(o, path, key, (struct oci_range){0, UINT32_MAX}, &n, err);
     if (r > 0) {
         *ret = (uint32_t)n;
         if (ret_has != NULL)
@@ -97,7 +98,7 @@ oci_get_u64(const json_t *o, const char *path, const char *key, uint64_t *ret,
             struct kpod_err **err)
 {
     int64_t n = 0;
-    int r = oci_get_int(o, path, key, 0, INT64_MAX, &n, err);
+    int r = oci_get_int(o, path, key, (struct oci_range){0, INT64_MAX}, &n, err);
     if (r > 0)
         *ret = (uint64_t)n;
     return r;
@@ -208,23 +209,23 @@ oci_set_u64(json_t *o, const char *key, uint64_t v)
  * *ret_items of n elements of size elem. */
 
 int
-oci_parse_array(const json_t *parent, const char *path, const char *key, size_t elem,
-                oci_elem_fn fn, void **ret_items, size_t *ret_n, struct oci_parser *p)
+oci_parse_array(const json_t *parent, const char *path, const char *key,
+                const struct oci_array *arr, struct oci_parser *p)
 {
     json_t *a = NULL;
     if (oci_get_arr(parent, path, key, &a, p->err) <= 0)
         return a == NULL && *p->err == NULL ? 0 : -1;
     size_t n = json_array_size(a);
-    char *items = xcalloc(n ? n : 1, elem);
-    *ret_items = items;
-    *ret_n = 0;
+    char *items = xcalloc(n ? n : 1, arr->elem);
+    *arr->ret_items = items;
+    *arr->ret_n = 0;
     for (size_t i = 0; i < n; i++) {
         _cleanup_free_ char *ip = oci_path_index(path, key, i);
         json_t *o = json_array_get(a, i);
         if (!json_is_object(o))
             return kpod_err_input(p->err, "'%s': expected an object", ip);
-        *ret_n = i + 1;
-        if (fn(o, ip, items + i * elem, p) < 0)
+        *arr->ret_n = i + 1;
+        if (arr->fn(o, ip, items + i * arr->elem, p) < 0)
             return -1;
     }
     return 0;

@@ -17,7 +17,10 @@ int oci_get_str(const json_t *o, const char *path, const char *key, char **ret,
 int oci_get_bool(const json_t *o, const char *path, const char *key, bool *ret,
                  struct kpod_err **err);
 /* Returns 1 when present, 0 when absent. */
-int oci_get_int(const json_t *o, const char *path, const char *key, int64_t min, int64_t max,
+struct oci_range {
+    int64_t min, max;
+};
+int oci_get_int(const json_t *o, const char *path, const char *key, struct oci_range range,
                 int64_t *ret, struct kpod_err **err);
 int oci_get_u32(const json_t *o, const char *path, const char *key, uint32_t *ret, bool *ret_has,
                 struct kpod_err **err);
@@ -46,8 +49,14 @@ struct oci_parser {
  * *ret_items of elements of size elem; *ret_n counts the elements touched (so a free after a
  * failure releases them). Absent: *ret_items stays NULL. */
 typedef int (*oci_elem_fn)(const json_t *o, const char *path, void *item, struct oci_parser *p);
-int oci_parse_array(const json_t *parent, const char *path, const char *key, size_t elem,
-                    oci_elem_fn fn, void **ret_items, size_t *ret_n, struct oci_parser *p);
+struct oci_array {
+    size_t elem;
+    oci_elem_fn fn;
+    void **ret_items;
+    size_t *ret_n;
+};
+int oci_parse_array(const json_t *parent, const char *path, const char *key,
+                    const struct oci_array *a, struct oci_parser *p);
 /* A JSON object of string values → key/value list. */
 struct kpod_oci_kv;
 int oci_parse_kv(const json_t *parent, const char *path, const char *key, struct kpod_oci_kv **ret,

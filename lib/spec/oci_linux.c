@@ -39,8 +39,8 @@ parse_device_rule(const json_t *o, const char *path, void *item, struct oci_pars
     d->major = d->minor = KPOD_OCI_UNSET;
     if (oci_get_bool(o, path, "allow", &d->allow, p->err) < 0 ||
         oci_get_str(o, path, "type", &d->type, p->err) < 0 ||
-        oci_get_int(o, path, "major", -1, INT64_MAX, &d->major, p->err) < 0 ||
-        oci_get_int(o, path, "minor", -1, INT64_MAX, &d->minor, p->err) < 0 ||
+        oci_get_int(o, path, "major", (struct oci_range){-1, INT64_MAX}, &d->major, p->err) < 0 ||
+        oci_get_int(o, path, "minor", (struct oci_range){-1, INT64_MAX}, &d->minor, p->err) < 0 ||
         oci_get_str(o, path, "access", &d->access, p->err) < 0)
         return -1;
     d->extra = oci_take_extra(o, path, known, p->unknown);
@@ -66,15 +66,19 @@ parse_resources(const json_t *o, const char *path, struct kpod_oci_resources *r,
         oci_get_obj(o, path, "pids", &pi, p->err) < 0)
         return -1;
     if (m != NULL) {
-        if (oci_get_int(m, mp, "limit", -1, INT64_MAX, &r->memory_limit, p->err) < 0 ||
-            oci_get_int(m, mp, "reservation", -1, INT64_MAX, &r->memory_reservation, p->err) < 0 ||
-            oci_get_int(m, mp, "swap", -1, INT64_MAX, &r->memory_swap, p->err) < 0)
+        if (oci_get_int(m, mp, "limit", (struct oci_range){-1, INT64_MAX}, &r->memory_limit,
+                        p->err) < 0 ||
+            oci_get_int(m, mp, "reservation", (struct oci_range){-1, INT64_MAX},
+                        &r->memory_reservation, p->err) < 0 ||
+            oci_get_int(m, mp, "swap", (struct oci_range){-1, INT64_MAX}, &r->memory_swap, p->err) <
+                0)
             return -1;
         r->memory_extra = oci_take_extra(m, mp, mem_known, p->unknown);
     }
     if (c != NULL) {
         if (oci_get_u64(c, cp, "shares", &r->cpu_shares, p->err) < 0 ||
-            oci_get_int(c, cp, "quota", -1, INT64_MAX, &r->cpu_quota, p->err) < 0 ||
+            oci_get_int(c, cp, "quota", (struct oci_range){-1, INT64_MAX}, &r->cpu_quota, p->err) <
+                0 ||
             oci_get_u64(c, cp, "period", &r->cpu_period, p->err) < 0 ||
             oci_get_str(c, cp, "cpus", &r->cpu_cpus, p->err) < 0 ||
             oci_get_str(c, cp, "mems", &r->cpu_mems, p->err) < 0)
@@ -82,12 +86,15 @@ parse_resources(const json_t *o, const char *path, struct kpod_oci_resources *r,
         r->cpu_extra = oci_take_extra(c, cp, cpu_known, p->unknown);
     }
     if (pi != NULL) {
-        if (oci_get_int(pi, pp, "limit", INT64_MIN + 1, INT64_MAX, &r->pids_limit, p->err) < 0)
+        if (oci_get_int(pi, pp, "limit", (struct oci_range){INT64_MIN + 1, INT64_MAX},
+                        &r->pids_limit, p->err) < 0)
             return -1;
         r->pids_extra = oci_take_extra(pi, pp, pids_known, p->unknown);
     }
-    if (oci_parse_array(o, path, "devices", sizeof(struct kpod_oci_device_rule), parse_device_rule,
-                        (void **)&r->devices, &r->n_devices, p) < 0)
+    if (oci_parse_array(o, path, "devices",
+                        &(struct oci_array){sizeof(struct kpod_oci_device_rule), parse_device_rule,
+                                            (void **)&r->devices, &r->n_devices},
+                        p) < 0)
         return -1;
     r->extra = oci_take_extra(o, path, known, p->unknown);
     return 0;
@@ -122,8 +129,10 @@ parse_syscall(const json_t *o, const char *path, void *item, struct oci_parser *
         return -1;
     if (s->names == NULL || s->action == NULL)
         return kpod_err_input(p->err, "'%s': 'names' and 'action' are required", path);
-    if (oci_parse_array(o, path, "args", sizeof(struct kpod_oci_seccomp_arg), parse_seccomp_arg,
-                        (void **)&s->args, &s->n_args, p) < 0)
+    if (oci_parse_array(o, path, "args",
+                        &(struct oci_array){sizeof(struct kpod_oci_seccomp_arg), parse_seccomp_arg,
+                                            (void **)&s->args, &s->n_args},
+                        p) < 0)
         return -1;
     s->extra = oci_take_extra(o, path, known, p->unknown);
     return 0;
@@ -142,8 +151,10 @@ parse_seccomp(const json_t *o, const char *path, struct kpod_oci_seccomp *s, str
         return -1;
     if (s->default_action == NULL)
         return kpod_err_input(p->err, "'%s.defaultAction': required", path);
-    if (oci_parse_array(o, path, "syscalls", sizeof(struct kpod_oci_seccomp_syscall), parse_syscall,
-                        (void **)&s->syscalls, &s->n_syscalls, p) < 0)
+    if (oci_parse_array(o, path, "syscalls",
+                        &(struct oci_array){sizeof(struct kpod_oci_seccomp_syscall), parse_syscall,
+                                            (void **)&s->syscalls, &s->n_syscalls},
+                        p) < 0)
         return -1;
     s->extra = oci_take_extra(o, path, known, p->unknown);
     return 0;
@@ -157,8 +168,8 @@ parse_device(const json_t *o, const char *path, void *item, struct oci_parser *p
     struct kpod_oci_device *d = item;
     if (oci_get_str(o, path, "path", &d->path, p->err) < 0 ||
         oci_get_str(o, path, "type", &d->type, p->err) < 0 ||
-        oci_get_int(o, path, "major", 0, INT64_MAX, &d->major, p->err) < 0 ||
-        oci_get_int(o, path, "minor", 0, INT64_MAX, &d->minor, p->err) < 0 ||
+        oci_get_int(o, path, "major", (struct oci_range){0, INT64_MAX}, &d->major, p->err) < 0 ||
+        oci_get_int(o, path, "minor", (struct oci_range){0, INT64_MAX}, &d->minor, p->err) < 0 ||
         oci_get_u32(o, path, "fileMode", &d->file_mode, &d->has_file_mode, p->err) < 0 ||
         oci_get_u32(o, path, "uid", &d->uid, &d->has_uid, p->err) < 0 ||
         oci_get_u32(o, path, "gid", &d->gid, &d->has_gid, p->err) < 0)
@@ -199,20 +210,28 @@ oci_parse_linux(const json_t *o, const char *path, struct kpod_oci_linux *l, str
         "namespaces",    "uidMappings",       "gidMappings", "sysctl",
         "resources",     "cgroupsPath",       "seccomp",     "maskedPaths",
         "readonlyPaths", "rootfsPropagation", "devices",     NULL};
-    if (oci_parse_array(o, path, "namespaces", sizeof(struct kpod_oci_namespace), parse_namespace,
-                        (void **)&l->namespaces, &l->n_namespaces, p) < 0 ||
-        oci_parse_array(o, path, "uidMappings", sizeof(struct kpod_oci_id_mapping), parse_idmap,
-                        (void **)&l->uid_mappings, &l->n_uid_mappings, p) < 0 ||
-        oci_parse_array(o, path, "gidMappings", sizeof(struct kpod_oci_id_mapping), parse_idmap,
-                        (void **)&l->gid_mappings, &l->n_gid_mappings, p) < 0 ||
+    if (oci_parse_array(o, path, "namespaces",
+                        &(struct oci_array){sizeof(struct kpod_oci_namespace), parse_namespace,
+                                            (void **)&l->namespaces, &l->n_namespaces},
+                        p) < 0 ||
+        oci_parse_array(o, path, "uidMappings",
+                        &(struct oci_array){sizeof(struct kpod_oci_id_mapping), parse_idmap,
+                                            (void **)&l->uid_mappings, &l->n_uid_mappings},
+                        p) < 0 ||
+        oci_parse_array(o, path, "gidMappings",
+                        &(struct oci_array){sizeof(struct kpod_oci_id_mapping), parse_idmap,
+                                            (void **)&l->gid_mappings, &l->n_gid_mappings},
+                        p) < 0 ||
         oci_parse_kv(o, path, "sysctl", &l->sysctl, &l->n_sysctl, p) < 0 ||
         parse_sections(o, path, l, p) < 0 ||
         oci_get_str(o, path, "cgroupsPath", &l->cgroups_path, p->err) < 0 ||
         oci_get_strv(o, path, "maskedPaths", &l->masked_paths, p->err) < 0 ||
         oci_get_strv(o, path, "readonlyPaths", &l->readonly_paths, p->err) < 0 ||
         oci_get_str(o, path, "rootfsPropagation", &l->rootfs_propagation, p->err) < 0 ||
-        oci_parse_array(o, path, "devices", sizeof(struct kpod_oci_device), parse_device,
-                        (void **)&l->devices, &l->n_devices, p) < 0)
+        oci_parse_array(o, path, "devices",
+                        &(struct oci_array){sizeof(struct kpod_oci_device), parse_device,
+                                            (void **)&l->devices, &l->n_devices},
+                        p) < 0)
         return -1;
     l->extra = oci_take_extra(o, path, known, p->unknown);
     return 0;

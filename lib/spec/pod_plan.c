@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void
 plan_files(const struct kpod_manifest *m, const struct kpod_volume *v, struct kpod_spec_volume *sv)
@@ -142,6 +143,43 @@ kpod_spec_pod_volume(const struct kpod_spec_pod *p, const char *name)
     return NULL;
 }
 
+int
+kpod_spec_hostpath_check(const struct kpod_spec_volume *v, bool exists, unsigned mode,
+                         struct kpod_err **err)
+{
+    static const struct {
+        enum kpod_hostpath_type type;
+        unsigned fmt;
+        const char *what;
+    } want[] = {
+        {KPOD_HOSTPATH_DIRECTORY_OR_CREATE, S_IFDIR, "a directory"},
+        {KPOD_HOSTPATH_DIRECTORY, S_IFDIR, "a directory"},
+        {KPOD_HOSTPATH_FILE_OR_CREATE, S_IFREG, "a file"},
+        {KPOD_HOSTPATH_FILE, S_IFREG, "a file"},
+        {KPOD_HOSTPATH_SOCKET, S_IFSOCK, "a socket"},
+        {KPOD_HOSTPATH_CHAR_DEVICE, S_IFCHR, "a character device"},
+        {KPOD_HOSTPATH_BLOCK_DEVICE, S_IFBLK, "a block device"},
+    };
+    if (v->hostpath_type == KPOD_HOSTPATH_UNSET)
+        return KPOD_HOSTPATH_OK;
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        if (want[i].type != v->hostpath_type)
+            continue;
+        if (!exists && v->hostpath_type == KPOD_HOSTPATH_DIRECTORY_OR_CREATE)
+            return KPOD_HOSTPATH_MKDIR;
+        if (!exists && v->hostpath_type == KPOD_HOSTPATH_FILE_OR_CREATE)
+            return KPOD_HOSTPATH_CREATE_FILE;
+        if (!exists)
+            return kpod_err_input(err, "volume '%s': hostPath '%s' does not exist (type wants %s)",
+                                  v->name, v->host_path, want[i].what);
+        if ((mode & S_IFMT) != want[i].fmt)
+            return kpod_err_input(err, "volume '%s': hostPath '%s' is not %s", v->name,
+                                  v->host_path, want[i].what);
+        return KPOD_HOSTPATH_OK;
+    }
+    return KPOD_HOSTPATH_OK;
+}
+
 struct sbuf {
     char *s;
     size_t len, cap;
@@ -160,14 +198,23 @@ static void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, cons
 }
 
 char *
-kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip)
+kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip,
+                        const char *host_hosts)
 {
     struct sbuf b = {0};
     sb_printf(&b, "# Kubernetes-managed hosts file (kpod).\n");
-    sb_printf(&b, "127.0.0.1\tlocalhost\n");
-    sb_printf(&b, "::1\tlocalhost ip6-localhost ip6-loopback\n");
-    sb_printf(&b, "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n");
-    sb_printf(&b, "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n");
+    if (pod->host_network) {
+        /* the host's names, as the kubelet does for hostNetwork pods */
+        sb_printf(&b, "%s", host_hosts ? host_hosts : "127.0.0.1\tlocalhost\n");
+        if (b.len > 0 && b.s[b.len - 1] != '\n')
+            sb_printf(&b, "\n");
+        pod_ip = NULL;
+    } else {
+        sb_printf(&b, "127.0.0.1\tlocalhost\n");
+        sb_printf(&b, "::1\tlocalhost ip6-localhost ip6-loopback\n");
+        sb_printf(&b, "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\n");
+        sb_printf(&b, "fe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n");
+    }
     if (pod_ip != NULL && *pod_ip != '\0') {
         if (pod->subdomain != NULL)
             sb_printf(&b, "%s\t%s.%s.%s.svc.cluster.local\t%s\n", pod_ip, hostname, pod->subdomain,
@@ -205,7 +252,13 @@ char *
 kpod_spec_resolv_content(const struct kpod_pod *pod, const char *host_resolv_conf)
 {
     bool none = pod->dns_policy != NULL && strcmp(pod->dns_policy, "None") == 0;
-    _cleanup_strv_ char **ns = none ? NULL : resolv_values(host_resolv_conf, "nameserver");
+    _cleanup_strv_ char **host_ns = none ? NULL : resolv_values(host_resolv_conf, "nameserver");
+    _cleanup_strv_ char **ns = NULL;
+    /* a resolver on the host's loopback (systemd-resolved, dnsmasq) is out of reach from the
+     * pod's network namespace */
+    for (char **s = host_ns; s && *s; s++)
+        if (pod->host_network || !(kpod_str_has_prefix(*s, "127.") || strcmp(*s, "::1") == 0))
+            kpod_strv_push(&ns, *s);
     _cleanup_strv_ char **search = none ? NULL : resolv_values(host_resolv_conf, "search");
     _cleanup_strv_ char **opts = none ? NULL : resolv_values(host_resolv_conf, "options");
     for (char **s = pod->dns_nameservers; s && *s; s++)

@@ -371,7 +371,6 @@ static const char *const allowed[] = {
     "writev",
     "arch_prctl",
     "modify_ldt",
-    "clone3",
     NULL,
 };
 
@@ -520,10 +519,14 @@ kpod_spec_default_seccomp(char *const *caps)
             if (!kpod_strv_contains(allow, by_cap[i].names[j]))
                 kpod_strv_push(&allow, by_cap[i].names[j]);
     }
-    /* clone: no new namespaces without CAP_SYS_ADMIN (CLONE_NEWNS|NEWUTS|NEWIPC|NEWUSER|
+    /* clone3 takes its flags in memory where seccomp cannot see them: without CAP_SYS_ADMIN it
+     * fails with ENOSYS (the default) and libcs fall back to clone, which is filtered.
+     * clone: no new namespaces without CAP_SYS_ADMIN (CLONE_NEWNS|NEWUTS|NEWIPC|NEWUSER|
      * NEWPID|NEWNET|NEWCGROUP = 0x7E020000) */
-    if (has_cap(caps, "CAP_SYS_ADMIN"))
+    if (has_cap(caps, "CAP_SYS_ADMIN")) {
         kpod_strv_push(&allow, "clone");
+        kpod_strv_push(&allow, "clone3");
+    }
     add_rule(s, allow, "SCMP_ACT_ALLOW", -1);
     if (!has_cap(caps, "CAP_SYS_ADMIN"))
         add_arg_rule(s, "clone", 0, 0x7E020000ULL, "SCMP_CMP_MASKED_EQ");

@@ -96,14 +96,26 @@ known_cap(const char *c)
     return false;
 }
 
+/* Every capability the caller can grant, in kernel order. */
+static char **
+grantable_caps(const struct kpod_spec_args *a)
+{
+    char **v = xzalloc(sizeof(char *));
+    for (size_t i = 0; all_caps[i]; i++)
+        if (!a->has_host_caps || (i < 64 && (a->host_caps >> i) & 1))
+            kpod_strv_push(&v, all_caps[i]);
+    return v;
+}
+
 /* The effective capability set from the defaults, drop and add (drop first, as CRI does). */
 static int
-cap_set(const struct kpod_container *c, char ***ret, struct kpod_err **err)
+cap_set(const struct kpod_spec_args *a, char ***ret, struct kpod_err **err)
 {
+    const struct kpod_container *c = a->ctr;
     _cleanup_strv_ char **caps = NULL;
     const struct kpod_security_context *s = &c->sec;
     if (s->privileged == 1) {
-        *ret = kpod_strv_dup((char *const *)all_caps);
+        *ret = grantable_caps(a);
         return 0;
     }
     bool drop_all = kpod_strv_contains(s->cap_drop, "ALL");
@@ -114,17 +126,17 @@ cap_set(const struct kpod_container *c, char ***ret, struct kpod_err **err)
         if (strcmp(*d, "ALL") != 0 && !known_cap(*d))
             return kpod_err_input(err, "container '%s': unknown capability '%s' in drop", c->name,
                                   *d);
-    for (char **a = s->cap_add; a && *a; a++) {
-        if (strcmp(*a, "ALL") == 0) {
+    for (char **add = s->cap_add; add && *add; add++) {
+        if (strcmp(*add, "ALL") == 0) {
             kpod_strv_free(caps);
-            caps = kpod_strv_dup((char *const *)all_caps);
+            caps = grantable_caps(a);
             break;
         }
-        if (!known_cap(*a))
+        if (!known_cap(*add))
             return kpod_err_input(err, "container '%s': unknown capability '%s' in add", c->name,
-                                  *a);
-        if (!kpod_strv_contains(caps, *a))
-            kpod_strv_push(&caps, *a);
+                                  *add);
+        if (!kpod_strv_contains(caps, *add))
+            kpod_strv_push(&caps, *add);
     }
     if (caps == NULL)
         caps = xzalloc(sizeof(char *));
@@ -196,13 +208,23 @@ add_seccomp(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, char **c
 
 int
 spec_add_security(struct kpod_oci_spec *spec, const struct kpod_spec_args *a, uint32_t uid,
-                  struct kpod_err **err)
+                  char ***warnings, struct kpod_err **err)
 {
     const struct kpod_container *c = a->ctr;
     bool priv = c->sec.privileged == 1;
     _cleanup_strv_ char **caps = NULL;
-    if (cap_set(c, &caps, err) < 0)
+    if (cap_set(a, &caps, err) < 0)
         return -1;
+    for (size_t i = 0; a->has_host_caps && warnings && caps[i]; i++) {
+        size_t bit = 0;
+        while (all_caps[bit] && strcmp(all_caps[bit], caps[i]) != 0)
+            bit++;
+        if (bit >= 64 || !((a->host_caps >> bit) & 1))
+            kpod_strv_push_take(warnings,
+                                xasprintf("container '%s': capability %s is not in kpod's own "
+                                          "bounding set, the container cannot get it",
+                                          c->name, caps[i]));
+    }
     struct kpod_oci_process *p = kpod_oci_spec_process(spec);
     p->capabilities = xzalloc(sizeof(*p->capabilities));
     p->capabilities->bounding = kpod_strv_dup(caps);

@@ -12,6 +12,7 @@
 #include "util/util.h"
 
 #define KPOD_SPEC_DEFAULT_SHM_SIZE (64LL << 20)
+#define KPOD_SPEC_DEFAULT_PIDS_LIMIT 2048
 /* The second-to-last path element of an emptyDir source (Kata's and the kubelet's rule). */
 #define KPOD_SPEC_EMPTYDIR_PLUGIN "kubernetes.io~empty-dir"
 /* Fake mount types of the rewrite pass; the mount executor turns them into binds. */
@@ -69,9 +70,19 @@ KPOD_DEFINE_CLEANUP(struct kpod_spec_pod, kpod_spec_pod_free)
 const struct kpod_spec_volume *kpod_spec_pod_volume(const struct kpod_spec_pod *p,
                                                     const char *name);
 
-/* Contents of the pod's /etc/hosts (localhost lines, the pod's own name and IP, hostAliases),
+/* What a hostPath volume's type asks of the host path, given what stat(2) found there
+ * (exists false: it does not exist; mode: st_mode). Returns KPOD_HOSTPATH_OK, _MKDIR (create
+ * the directory, 0755), _CREATE_FILE (create an empty file, 0644), or -1 with *err naming
+ * the volume and what was found. */
+enum { KPOD_HOSTPATH_OK = 0, KPOD_HOSTPATH_MKDIR = 1, KPOD_HOSTPATH_CREATE_FILE = 2 };
+int kpod_spec_hostpath_check(const struct kpod_spec_volume *v, bool exists, unsigned mode,
+                             struct kpod_err **err);
+
+/* Contents of the pod's /etc/hosts (localhost lines, the pod's own name and IP, hostAliases;
+ * with hostNetwork the host's file host_hosts, then the hostAliases),
  * /etc/resolv.conf (the host's file, or dnsConfig per dnsPolicy) and /etc/hostname. */
-char *kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip);
+char *kpod_spec_hosts_content(const struct kpod_pod *pod, const char *hostname, const char *pod_ip,
+                              const char *host_hosts);
 char *kpod_spec_resolv_content(const struct kpod_pod *pod, const char *host_resolv_conf);
 
 struct kpod_spec_args {
@@ -87,6 +98,7 @@ struct kpod_spec_args {
     /* Pod namespaces to join (NULL: a new one). */
     const char *netns_path, *ipcns_path, *utsns_path, *pidns_path;
     const char *cgroups_path;
+    long long pids_limit; /* 0: podman's default of 2048; < 0: no limit */
     struct kpod_env_runtime env_rt;
     uint64_t nofile_hard; /* caller's hard RLIMIT_NOFILE: defaults never exceed it; 0 unknown */
     /* The caller's oom_score_adj: lowering it needs CAP_SYS_RESOURCE, so the QoS value is
@@ -94,6 +106,10 @@ struct kpod_spec_args {
     bool has_oom_floor;
     int oom_floor;
     const char *seccomp_root; /* directory of Localhost seccomp profiles; NULL: refused */
+    /* The caller's bounding set (bit N = capability N): privileged and add: [ALL] give only
+     * what the caller can grant. has_host_caps false: every capability. */
+    bool has_host_caps;
+    uint64_t host_caps;
 };
 
 /* Builds the container's spec. Warnings (e.g. an image user not found) are appended to

@@ -113,7 +113,7 @@ spec_resolve_user(const struct kpod_spec_args *a, const char *image_user, struct
         }
     } else if (image_user != NULL && *image_user != '\0') {
         if (resolve_image_user(image_user, passwd, group, u, err) < 0)
-            return -1;
+            return kpod_err_prefix(err, "container '%s'", c->name);
     } else {
         u->name = xstrdup("root");
         u->home = xstrdup("/root");

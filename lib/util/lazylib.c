@@ -157,6 +157,25 @@ STUB(archive_lib, int, archive_entry_xattr_next,
      (struct archive_entry * e, const char **name, const void **value, size_t *size),
      (e, name, value, size))
 
+STUB(archive_lib, struct archive *, archive_write_new, (void), ())
+STUB(archive_lib, int, archive_write_free, (struct archive * a), (a))
+STUB(archive_lib, int, archive_write_close, (struct archive * a), (a))
+STUB(archive_lib, int, archive_write_set_format_pax_restricted, (struct archive * a), (a))
+STUB(archive_lib, int, archive_write_open_fd, (struct archive * a, int fd), (a, fd))
+STUB(archive_lib, int, archive_write_header, (struct archive * a, struct archive_entry *e), (a, e))
+STUB(archive_lib, la_ssize_t, archive_write_data, (struct archive * a, const void *buf, size_t n),
+     (a, buf, n))
+STUB(archive_lib, struct archive_entry *, archive_entry_new, (void), ())
+STUB_VOID(archive_lib, archive_entry_free, (struct archive_entry * e), (e))
+STUB_VOID(archive_lib, archive_entry_set_pathname, (struct archive_entry * e, const char *p),
+          (e, p))
+STUB_VOID(archive_lib, archive_entry_set_filetype, (struct archive_entry * e, unsigned int t),
+          (e, t))
+STUB_VOID(archive_lib, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T m), (e, m))
+STUB_VOID(archive_lib, archive_entry_set_size, (struct archive_entry * e, la_int64_t n), (e, n))
+STUB_VOID(archive_lib, archive_entry_set_mtime, (struct archive_entry * e, time_t t, long ns),
+          (e, t, ns))
+
 void
 archive_set_error(struct archive *a, int err, const char *fmt, ...)
 {

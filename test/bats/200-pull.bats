@@ -307,3 +307,75 @@ EOP
     run_kpod image prune -a
     assert_store_empty
 }
+
+@test "image ls is images; completion offers image names" {
+    run_kpod pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    local id=$output
+    run_kpod image ls --noheading --format '{{.Repository}} {{.ID}}'
+    assert "$output" == "$KPOD_TEST_REGISTRY/busybox ${id:0:12}" "image ls with a template"
+    run_kpod image list -q
+    assert "$output" == "${id:0:12}" "alias list"
+    run_kpod __complete images "$KPOD_TEST_REGISTRY/b"
+    assert "$output" == "$KPOD_TEST_REGISTRY/busybox:latest" "name completion"
+    run_kpod __complete images "${id:0:4}"
+    assert "$output" == "${id:0:12}" "id completion"
+    run_kpod 125 images --format '{{.Nope}}'
+    assert "$output" =~ "no field '.Nope'" "bad template field"
+    run_kpod image tag busybox again:1
+    run_kpod image rm localhost/again:1
+    assert "$output" == "Untagged: localhost/again:1" "image rm"
+    run_kpod image pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    assert "$output" == "$id" "image pull"
+}
+
+@test "rmi refuses an image a container holds (exit 2) unless --force" {
+    run_kpod pull -q "${REG_OPTS[@]}" "$KPOD_TEST_REGISTRY/busybox"
+    local id=$output
+    # The runtime marks images in use with kpod_image_hold(): holds/<id>/<container>.
+    mkdir -p "$KPOD_ROOT/image/holds/$id"
+    touch "$KPOD_ROOT/image/holds/$id/ctr1"
+    run_kpod 2 rmi busybox
+    assert "$output" =~ "image 'busybox' is in use by a container" "in use"
+    run_kpod image prune -a
+    assert "$output" == "" "prune keeps held images"
+    run_kpod rmi -f busybox
+    assert "$output" =~ "Deleted: $id" "forced"
+}
+
+@test "registries.conf: a mirror is tried first; a location rewrites the name's prefix" {
+    local conf=$BATS_TEST_TMPDIR/registries.conf
+    cat >"$conf" <<EOC
+[[registry]]
+prefix = "mirrored.invalid"
+location = "mirrored.invalid"
+insecure = true
+[[registry.mirror]]
+location = "$KPOD_TEST_REGISTRY"
+
+[[registry]]
+prefix = "alias.invalid/tools/box"
+location = "$KPOD_TEST_REGISTRY/busybox"
+insecure = true
+
+[[registry]]
+location = "$KPOD_TEST_REGISTRY"
+insecure = true
+
+[aliases]
+  "bb" = "$KPOD_TEST_REGISTRY/busybox"
+EOC
+    export CONTAINERS_REGISTRIES_CONF=$conf
+    run_kpod pull -q --retry 0 mirrored.invalid/multilayer
+    local ml=$output
+    run_kpod pull -q --retry 0 alias.invalid/tools/box
+    run_kpod images --format '{{.Repository}}:{{.Tag}}'
+    assert "$output" =~ "mirrored.invalid/multilayer:latest" "named as asked, fetched from the mirror"
+    assert "$output" =~ "alias.invalid/tools/box:latest" "named as asked, fetched from the location"
+    run_kpod image inspect --format '{{.Config.Cmd}}' alias.invalid/tools/box
+    assert "$output" == '["sh"]' "it is busybox"
+    assert "$ml" =~ '^[0-9a-f]{64}$' "mirror pull"
+    run_kpod pull --retry 0 bb:latest
+    assert "$output" =~ "Trying to pull $KPOD_TEST_REGISTRY/busybox:latest" "short-name alias"
+    run_kpod image inspect --format '{{.RepoTags}}' bb
+    assert "$output" =~ "\"$KPOD_TEST_REGISTRY/busybox:latest\"" "stored under the full name"
+}

@@ -407,6 +407,48 @@ test_env(void)
     is_str(e3, "a$(B", "expand: unterminated");
     _cleanup_free_ char *e4 = kpod_manifest_expand("$()", cmd_env);
     is_str(e4, "$()", "expand: empty name");
+    /* an expansion bomb: each variable doubles the previous one */
+    struct buf_ {
+        char *s;
+    } yb = {xstrdup(POD_HEAD
+                    "  containers:\n  - name: a\n    image: x\n    env:\n"
+                    "    - {name: V0, value: 0123456789012345678901234567890123456789}\n")};
+    for (int i = 1; i <= 30; i++) {
+        char *next =
+            xasprintf("%s    - {name: V%d, value: '$(V%d)$(V%d)'}\n", yb.s, i, i - 1, i - 1);
+        free(yb.s);
+        yb.s = next;
+    }
+    _cleanup_manifest_ struct kpod_manifest *bm = parse(yb.s, NULL);
+    free(yb.s);
+    char **benv = NULL;
+    struct kpod_err *berr = NULL;
+    ok(bm &&
+           kpod_manifest_container_env(bm, &bm->pods[0], &bm->pods[0].containers[0], NULL, &benv,
+                                       &berr) < 0 &&
+           berr && strstr(berr->msg, "env 'V15' expands to more than 1048576 bytes"),
+       "expansion bomb stopped: %s", berr ? berr->msg : "");
+    kpod_err_free(&berr);
+    kpod_strv_free(benv);
+    /* more variables than a container may have */
+    size_t nkeys = KPOD_MANIFEST_MAX_ENV + 1;
+    char *big = xmalloc(nkeys * 24 + 512);
+    char *bp = big + sprintf(big, POD_HEAD "  containers:\n  - name: a\n    image: x\n"
+                                           "    envFrom: [{configMapRef: {name: cm}}]\n"
+                                           "---\napiVersion: v1\nkind: ConfigMap\n"
+                                           "metadata: {name: cm}\ndata:\n");
+    for (size_t i = 0; i < nkeys; i++)
+        bp += sprintf(bp, "  K%zu: v\n", i);
+    _cleanup_manifest_ struct kpod_manifest *em = parse(big, NULL);
+    free(big);
+    benv = NULL;
+    ok(em &&
+           kpod_manifest_container_env(em, &em->pods[0], &em->pods[0].containers[0], NULL, &benv,
+                                       &berr) < 0 &&
+           berr && strstr(berr->msg, "more than 10000 environment variables"),
+       "environment size limit: %s", berr ? berr->msg : "");
+    kpod_err_free(&berr);
+    kpod_strv_free(benv);
     expect_err(POD_HEAD "  containers:\n  - name: a\n    image: x\n    env:\n"
                         "    - name: X\n      valueFrom:\n"
                         "        configMapKeyRef: {name: nope, key: k}\n",
@@ -526,6 +568,16 @@ test_volumes(void)
     is_int(p->volumes[2].hostpath_type, KPOD_HOSTPATH_DIRECTORY, "hostPath type");
     is_str(p->volumes[3].claim, "pgdata", "claim");
     is_str(p->containers[0].mounts[1].sub_path, "sub/dir", "subPath");
+    ok(m->warnings == NULL, "no warnings for these volumes");
+    _cleanup_manifest_ struct kpod_manifest *m2 =
+        parse(POD_HEAD "  containers:\n  - name: a\n    image: x\n"
+                       "    resources: {limits: {ephemeral-storage: 1Gi}}\n"
+                       "  volumes: [{name: d, emptyDir: {sizeLimit: 1Gi}}]\n",
+              NULL);
+    ok(m2 && has_warning(m2, "spec.volumes[0].emptyDir.sizeLimit: not enforced"),
+       "disk emptyDir sizeLimit warned");
+    ok(m2 && has_warning(m2, "resources.limits.ephemeral-storage: not enforced by kpod"),
+       "ephemeral-storage limit warned");
     expect_err(POD_HEAD "  containers: [{name: a, image: x}]\n  volumes:\n"
                         "  - {name: v, nfs: {server: a, path: /}}\n",
                "spec.volumes[0].nfs: volume type not supported", "unsupported volume type");
@@ -609,6 +661,23 @@ test_limits(void)
 }
 
 static void
+test_many_warnings(void)
+{
+    size_t n = 500, cap = 64 + n * 16;
+    char *y = xmalloc(cap + 256);
+    char *p = y + sprintf(y, POD_HEAD "  containers:\n  - name: a\n    image: x\n");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "    junk%zu: 1\n", i);
+    p += sprintf(p, "    %0200d: 1\n", 7);
+    _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
+    free(y);
+    if (!ok(m != NULL, "500 unknown fields parse"))
+        return;
+    is_int(kpod_strv_len(m->warnings), KPOD_MANIFEST_MAX_WARNINGS + 1, "warnings are capped");
+    ok(has_warning(m, "more than 100 warnings: the rest are not shown"), "and say so");
+}
+
+static void
 test_merge_keys(void)
 {
     const char *y = POD_HEAD "  containers:\n"
@@ -624,6 +693,36 @@ test_merge_keys(void)
 }
 
 static void
+test_pull_policy_and_host_network(void)
+{
+    const char *y = POD_HEAD "  hostNetwork: true\n  containers:\n"
+                             "  - {name: a, image: busybox, ports: [{containerPort: 80}]}\n"
+                             "  - {name: b, image: 'busybox:1.36'}\n"
+                             "  - {name: c, image: 'reg:5000/x/busybox:latest'}\n"
+                             "  - {name: d, image: 'reg:5000/busybox'}\n"
+                             "  - {name: e, image: 'busybox@sha256:0123', imagePullPolicy: Never}\n"
+                             "  - {name: f, image: 'busybox@sha256:0123'}\n";
+    _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
+    if (!ok(m != NULL, "pull policies parse"))
+        return;
+    const struct kpod_container *c = m->pods[0].containers;
+    is_int(kpod_container_pull_policy(&c[0]), KPOD_PULL_ALWAYS, "no tag: Always");
+    is_int(kpod_container_pull_policy(&c[1]), KPOD_PULL_IF_NOT_PRESENT, "a tag: IfNotPresent");
+    is_int(kpod_container_pull_policy(&c[2]), KPOD_PULL_ALWAYS, ":latest: Always");
+    is_int(kpod_container_pull_policy(&c[3]), KPOD_PULL_ALWAYS, "registry port is not a tag");
+    is_int(kpod_container_pull_policy(&c[4]), KPOD_PULL_NEVER, "explicit policy wins");
+    is_int(kpod_container_pull_policy(&c[5]), KPOD_PULL_IF_NOT_PRESENT, "digest: IfNotPresent");
+    is_int(c[0].ports[0].host_port, 80, "hostNetwork: hostPort defaults to containerPort");
+    expect_err(POD_HEAD "  hostNetwork: true\n  containers:\n"
+                        "  - {name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}\n",
+               "hostPort 8080 must equal containerPort 80 with hostNetwork", "hostNetwork ports");
+    expect_err(POD_HEAD "  containers:\n"
+                        "  - {name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}\n"
+                        "  - {name: c, image: b, ports: [{containerPort: 81, hostPort: 8080}]}\n",
+               "hostPort 8080/TCP is used twice", "hostPort conflict");
+}
+
+static void
 test_files(void)
 {
     const char *dir = getenv("KPOD_TEST_FIXTURES");
@@ -635,20 +734,21 @@ test_files(void)
     _cleanup_free_ char *b = xasprintf("%s/manifest/cm.yaml", dir);
     char *paths[] = {a, b, NULL};
     struct kpod_err *err = NULL;
-    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(paths, &err);
+    _cleanup_manifest_ struct kpod_manifest *m = kpod_manifest_parse_files(paths, NULL, &err);
     ok(m != NULL, "two files, the ConfigMap in the second");
     if (err)
         diag("%s", err->msg);
     kpod_err_free(&err);
     _cleanup_free_ char *bad = xasprintf("%s/manifest/bad-image.yaml", dir);
     char *paths2[] = {bad, NULL};
-    struct kpod_manifest *m2 = kpod_manifest_parse_files(paths2, &err);
+    _cleanup_strv_ char **early = NULL;
+    struct kpod_manifest *m2 = kpod_manifest_parse_files(paths2, &early, &err);
     ok(m2 == NULL && err != NULL &&
            strstr(err->msg, "bad-image.yaml:12:5: spec.containers[1].image: required"),
        "file error: %s", err ? err->msg : "");
     kpod_err_free(&err);
     char *paths3[] = {"/nonexistent.yaml", NULL};
-    ok(kpod_manifest_parse_files(paths3, &err) == NULL && err != NULL, "missing file");
+    ok(kpod_manifest_parse_files(paths3, NULL, &err) == NULL && err != NULL, "missing file");
     kpod_err_free(&err);
 }
 
@@ -672,6 +772,8 @@ main(void)
     test_later_configmap();
     test_limits();
     test_merge_keys();
+    test_many_warnings();
     test_files();
+    test_pull_policy_and_host_network();
     return tap_done();
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "tap.h"
 
@@ -251,6 +252,15 @@ test_security(void)
         ok(s && kpod_strv_contains(s->syscalls[0].names, "read") &&
                !kpod_strv_contains(s->syscalls[0].names, "mount"),
            "seccomp allows read, not mount");
+        ok(s && !kpod_strv_contains(s->syscalls[0].names, "clone3") &&
+               !kpod_strv_contains(s->syscalls[0].names, "clone"),
+           "clone3 not allowed (ENOSYS), clone only by its flag rule");
+        bool clone_rule = false;
+        for (size_t i = 0; s && i < s->n_syscalls; i++)
+            if (kpod_strv_contains(s->syscalls[i].names, "clone") && s->syscalls[i].n_args == 1 &&
+                s->syscalls[i].args[0].value_two == 0x7E020000ULL)
+                clone_rule = true;
+        ok(clone_rule, "clone allowed without namespace flags");
         ok(kpod_strv_contains(b.spec->linux_->masked_paths, "/proc/kcore"), "/proc/kcore masked");
         ok(kpod_strv_contains(b.spec->linux_->readonly_paths, "/proc/sys"), "/proc/sys read-only");
         ok(!b.spec->process->no_new_privileges, "no_new_privs off by default");
@@ -302,6 +312,7 @@ test_namespaces_resources(void)
         is_int(r->memory_limit, 128 << 20, "memory limit");
         is_int(r->memory_reservation, 64 << 20, "memory reservation from the request");
         is_int(r->memory_swap, 128 << 20, "no swap");
+        is_int(r->pids_limit, 2048, "podman's default pids limit");
         is_str(kpod_oci_spec_get_annotation(b.spec, "io.kpod.qos-class"), "Burstable", "QoS");
         is_int(b.spec->process->oom_score_adj, 999, "Burstable oom score");
         is_str(jstr(b.json, "linux.namespaces[1].path"), "/run/ns/net", "pod network ns");
@@ -325,6 +336,9 @@ test_namespaces_resources(void)
         is_str(kpod_oci_spec_find_namespace(b.spec, "pid")->path, "/run/ns/pid",
                "shareProcessNamespace joins the pod pid ns");
         ok(b.spec->hostname == NULL, "no hostname with hostNetwork");
+        ok(kpod_oci_spec_find_mount(b.spec, "/etc/hostname") == NULL,
+           "no /etc/hostname bind with hostNetwork");
+        ok(kpod_oci_spec_find_mount(b.spec, "/etc/hosts") != NULL, "/etc/hosts still bound");
         is_str(b.spec->linux_->sysctl[0].key, "kernel.shm_rmid_forced", "sysctl");
     }
     built_free(&b);
@@ -332,12 +346,11 @@ test_namespaces_resources(void)
               "  securityContext: {sysctls: [{name: net.ipv4.ip_forward, value: '1'}]}\n"
               "  containers: [{name: c, image: i}]\n",
               0, img, NULL);
-    ok(b.spec == NULL && b.err && strstr(b.err, "cannot be set with hostNetwork"),
-       "net sysctl with hostNetwork refused");
+    ok(b.m == NULL && b.spec == NULL, "net sysctl with hostNetwork refused (by the manifest)");
     built_free(&b);
     b = build(HEAD "  securityContext: {sysctls: [{name: vm.swappiness, value: '1'}]}\n", 0, img,
               NULL);
-    ok(b.spec == NULL && b.err && strstr(b.err, "not namespaced"), "host sysctl refused");
+    ok(b.m == NULL && b.spec == NULL, "host sysctl refused (by the manifest)");
     built_free(&b);
 }
 
@@ -394,6 +407,8 @@ test_volume_mounts(void)
     is_str(m ? m->source : NULL, "/srv/data", "hostPath source");
     ok(m && kpod_strv_contains(m->options, "rslave") && kpod_strv_contains(m->options, "ro"),
        "HostToContainer → rslave, readOnly");
+    is_str(b.spec->linux_->rootfs_propagation, "rslave",
+           "root propagation follows HostToContainer");
     m = mount_at(b.spec, "/data");
     is_str(m ? m->source : NULL, "/var/lib/kpod/volumes/pgdata/_data", "PVC named volume");
     m = mount_at(b.spec, "/dev/shm");
@@ -486,19 +501,122 @@ test_etc_files(void)
               "  containers: [{name: c, image: i}]\n");
     if (!ok(m != NULL, "etc pods parse"))
         return;
-    _cleanup_free_ char *hosts = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4");
+    _cleanup_free_ char *hosts = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4", NULL);
     ok(strstr(hosts, "127.0.0.1\tlocalhost\n") != NULL, "hosts: localhost");
     ok(strstr(hosts, "10.88.0.4\tweb\n") != NULL, "hosts: the pod's own name");
     ok(strstr(hosts, "10.1.2.3\tdb\tdb.local\n") != NULL, "hosts: hostAliases");
-    const char *host = "# host\nnameserver 192.168.1.1\nsearch lan\noptions ndots:5 rotate\n";
+    m->pods[0].host_network = true;
+    _cleanup_free_ char *hh = kpod_spec_hosts_content(&m->pods[0], "web", "10.88.0.4",
+                                                      "127.0.0.1 localhost\n10.0.0.5 hostbox");
+    ok(strstr(hh, "10.0.0.5 hostbox\n") && strstr(hh, "10.1.2.3\tdb") && !strstr(hh, "10.88.0.4"),
+       "hostNetwork: the host's hosts file plus hostAliases");
+    m->pods[0].host_network = false;
+    const char *host = "# host\nnameserver 127.0.0.53\nnameserver 192.168.1.1\nsearch lan\n"
+                       "options ndots:5 rotate\n";
     _cleanup_free_ char *r = kpod_spec_resolv_content(&m->pods[0], host);
     ok(strstr(r, "nameserver 192.168.1.1\nnameserver 1.1.1.1\n") != NULL,
        "resolv: host + pod nameservers");
+    ok(strstr(r, "127.0.0.53") == NULL, "resolv: the host's loopback resolver is dropped");
     ok(strstr(r, "search lan corp.example\n") != NULL, "resolv: searches merged");
     ok(strstr(r, "options rotate ndots:2 edns0\n") != NULL, "resolv: pod option replaces host's");
     _cleanup_free_ char *r2 = kpod_spec_resolv_content(&m->pods[1], host);
     ok(strstr(r2, "192.168.1.1") == NULL && strstr(r2, "nameserver 9.9.9.9\n"),
        "dnsPolicy None ignores the host");
+}
+
+static void
+test_more(void)
+{
+    /* privileged gets only what the caller can grant */
+    _cleanup_manifest_ struct kpod_manifest *m = parse(
+        HEAD "    command: [x]\n    securityContext: {privileged: true}\n"
+             "  - name: d\n    image: i\n    command: [x]\n"
+             "    lifecycle: {stopSignal: SIGUSR1}\n"
+             "  - name: e\n    image: i\n    command: [x]\n"
+             "    securityContext: {seccompProfile: {type: Localhost, localhostProfile: p.json}}\n"
+             "  volumes: [{name: v, secret: {secretName: nope, optional: true}}]\n");
+    if (!ok(m != NULL, "more: parses (optional missing secret volume is fine)"))
+        return;
+    struct kpod_err *err = NULL;
+    struct kpod_spec_pod_args pa = {
+        .manifest = m, .pod = &m->pods[0], .pod_dir = "/p", .run_dir = "/r", .volumes_root = "/v"};
+    _cleanup_spec_pod_ struct kpod_spec_pod *plan = kpod_spec_pod_plan(&pa, &err);
+    ok(plan && plan->volumes[0].n_files == 0, "optional missing secret: an empty volume");
+    struct kpod_spec_args a = {.manifest = m,
+                               .pod = &m->pods[0],
+                               .ctr = &m->pods[0].containers[0],
+                               .plan = plan,
+                               .has_host_caps = true,
+                               .host_caps = (1ULL << 0) | (1ULL << 21)};
+    _cleanup_oci_spec_ struct kpod_oci_spec *s = kpod_spec_build(&a, NULL, &err);
+    _cleanup_free_ char *caps = s ? kpod_strv_join(s->process->capabilities->effective, ",") : NULL;
+    is_str(caps, "CAP_CHOWN,CAP_SYS_ADMIN", "privileged: the caller's bounding set only");
+    a.ctr = &m->pods[0].containers[1];
+    json_t *img = json_pack("{s:s}", "StopSignal", "SIGQUIT");
+    a.image_config = img;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s2 = kpod_spec_build(&a, NULL, &err);
+    is_str(s2 ? kpod_oci_spec_get_annotation(s2, "io.kpod.stop-signal") : NULL, "SIGUSR1",
+           "lifecycle.stopSignal beats the image's STOPSIGNAL");
+    a.ctr = &m->pods[0].containers[0];
+    a.ctr = &m->pods[0].containers[2];
+    _cleanup_oci_spec_ struct kpod_oci_spec *s3 = kpod_spec_build(&a, NULL, &err);
+    ok(s3 == NULL && err && strstr(err->msg, "no profile directory"),
+       "Localhost seccomp without a profile directory: %s", err ? err->msg : "");
+    kpod_err_free(&err);
+    const char *fx = getenv("KPOD_TEST_FIXTURES");
+    _cleanup_free_ char *dir = xasprintf("%s/spec", fx ? fx : "test/unit/fixtures");
+    a.seccomp_root = dir;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s4 = kpod_spec_build(&a, NULL, &err);
+    ok(s4 && s4->linux_->seccomp &&
+           strcmp(s4->linux_->seccomp->default_action, "SCMP_ACT_LOG") == 0,
+       "Localhost seccomp profile read from the profile directory");
+    if (err)
+        diag("%s", err->msg);
+    kpod_err_free(&err);
+    json_decref(img);
+    /* an explicit add the caller cannot grant is warned about */
+    _cleanup_manifest_ struct kpod_manifest *m2 =
+        parse(HEAD "    command: [x]\n    securityContext: {capabilities: {add: [SYS_TIME]}}\n");
+    struct kpod_spec_args a2 = {.manifest = m2,
+                                .pod = &m2->pods[0],
+                                .ctr = &m2->pods[0].containers[0],
+                                .plan = plan,
+                                .has_host_caps = true,
+                                .host_caps = ~(1ULL << 25)};
+    _cleanup_strv_ char **warnings = NULL;
+    _cleanup_oci_spec_ struct kpod_oci_spec *s5 = kpod_spec_build(&a2, &warnings, &err);
+    ok(s5 && warnings && strstr(warnings[0], "CAP_SYS_TIME is not in kpod's own bounding set"),
+       "warning for a capability the caller lacks");
+    kpod_err_free(&err);
+}
+
+static void
+test_hostpath(void)
+{
+    struct kpod_spec_volume v = {.name = "h", .host_path = "/srv/x"};
+    struct kpod_err *err = NULL;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_OK, "no type: no checks");
+    v.hostpath_type = KPOD_HOSTPATH_DIRECTORY_OR_CREATE;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_MKDIR,
+           "DirectoryOrCreate, missing: create it");
+    is_int(kpod_spec_hostpath_check(&v, true, S_IFDIR | 0755, &err), KPOD_HOSTPATH_OK,
+           "DirectoryOrCreate, a directory");
+    v.hostpath_type = KPOD_HOSTPATH_FILE_OR_CREATE;
+    is_int(kpod_spec_hostpath_check(&v, false, 0, &err), KPOD_HOSTPATH_CREATE_FILE,
+           "FileOrCreate, missing: create it");
+    v.hostpath_type = KPOD_HOSTPATH_DIRECTORY;
+    ok(kpod_spec_hostpath_check(&v, true, S_IFREG | 0644, &err) < 0 && err &&
+           strstr(err->msg, "volume 'h': hostPath '/srv/x' is not a directory"),
+       "Directory, a file: error");
+    kpod_err_free(&err);
+    v.hostpath_type = KPOD_HOSTPATH_SOCKET;
+    ok(kpod_spec_hostpath_check(&v, false, 0, &err) < 0 && err &&
+           strstr(err->msg, "does not exist"),
+       "Socket, missing: error");
+    kpod_err_free(&err);
+    v.hostpath_type = KPOD_HOSTPATH_CHAR_DEVICE;
+    is_int(kpod_spec_hostpath_check(&v, true, S_IFCHR | 0666, &err), KPOD_HOSTPATH_OK,
+           "CharDevice");
 }
 
 static void
@@ -528,5 +646,7 @@ main(void)
     test_rewrite_pass();
     test_etc_files();
     test_json_roundtrip();
+    test_more();
+    test_hostpath();
     return tap_done();
 }
