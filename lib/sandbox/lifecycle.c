@@ -335,6 +335,10 @@ kpod_sandbox_start(struct kpod_ctx *ctx, const char *id, const char *log_level,
     }
     if (kpod_sandbox_monitor_start(&s, p, err) < 0)
         goto done;
+    struct kpod_err *ignored = NULL;
+    if (kpod_sandbox_pod_totals(p, &ignored) < 0)
+        kpod_warn("pod '%s': pod cgroup totals: %s", p->name, ignored->msg);
+    kpod_err_free(&ignored);
     p->state = KPOD_STATE_RUNNING;
     rc = kpod_store_save(&s, p, err);
 done:

@@ -570,6 +570,11 @@ step_start(struct play *pl, struct kpod_err **err)
         return 0;
     if (kpod_sandbox_monitor_start(&pl->store, pl->p, err) < 0)
         return -1;
+    /* the seed's updateResources: the pod cgroup bounds the sum of its containers */
+    struct kpod_err *ignored = NULL;
+    if (kpod_sandbox_pod_totals(pl->p, &ignored) < 0)
+        kpod_warn("pod '%s': pod cgroup totals: %s", pl->p->name, ignored->msg);
+    kpod_err_free(&ignored);
     pl->p->state = KPOD_STATE_RUNNING;
     return save(pl, err);
 }

@@ -398,6 +398,7 @@ int
 kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
 {
     struct totals t = {.mem = 0, .quota = 0, .all_cpuset = true};
+    size_t counted = 0;
     for (size_t i = 0; i < p->nctrs; i++) {
         const struct kpod_ctr_state *c = &p->ctrs[i];
         if (c->state != KPOD_STATE_RUNNING && c->state != KPOD_STATE_PAUSED)
@@ -408,7 +409,10 @@ kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err)
             return -1;
         add_totals(&t, spec->linux_ ? spec->linux_->resources : NULL);
         kpod_oci_spec_free(spec);
+        counted++;
     }
+    if (counted == 0) /* nothing runs: nothing to bound (a limit of 0 would be refused) */
+        t.mem = t.quota = -1;
     struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, err);
     if (cg == NULL)
         return -1;
