@@ -247,7 +247,8 @@ kpod_cmd_status_text(const struct kpod_ctr_state *c, char *buf, size_t len)
         return;
     }
     kpod_cmd_ago(c->finished_ns, ago, sizeof(ago));
-    snprintf(buf, len, "Exited (%d) %s ago", c->exit_code, ago);
+    snprintf(buf, len, "Exited (%d) %s ago%s", c->exit_code, ago,
+             c->oom_killed ? " (OOMKilled)" : "");
 }
 
 int

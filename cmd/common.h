@@ -9,6 +9,7 @@ struct kpod_play_cli {
     bool quiet, no_start, replace, tls_verify;
     const char *network, *ip, *authfile, *creds;
     char **log_opts;
+    char **hooks_dirs;
 };
 
 /* `kpod play` without --dry-run: every pod of the files, all or nothing. */

@@ -323,6 +323,8 @@ run_exec(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
                       detached_io ? null : STDOUT_FILENO, detached_io ? null : STDERR_FILENO},
             .console_socket = -1,
             .seccomp_cache = cache,
+            .die_with_caller = !o->detach, /* never left behind when kpod is killed */
+            .preserve_fds = (int)o->preserve_fds,
         };
         rc = kpod_container_exec(&eo, &pid, &console, err);
     }

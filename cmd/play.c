@@ -26,6 +26,7 @@ struct play_opts {
     char *authfile;
     char *creds;
     char **log_opts;
+    char **hooks_dirs;
 };
 
 static const struct kpod_opt play_opts[] = {
@@ -53,6 +54,10 @@ static const struct kpod_opt play_opts[] = {
      "registry credentials", NULL, NULL, false},
     {"log-opt", 0, KPOD_OPT_STRV, offsetof(struct play_opts, log_opts), "OPT",
      "log options: max-size=SIZE, max-file=N", NULL, NULL, false},
+    {"hooks-dir", 0, KPOD_OPT_STRV, offsetof(struct play_opts, hooks_dirs), "DIR",
+     "OCI hooks directory (JSON 1.0.0); default /usr/share/containers/oci/hooks.d and "
+     "/etc/containers/oci/hooks.d",
+     "dir", NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -364,7 +369,8 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
                                                          .ip = o->ip,
                                                          .authfile = o->authfile,
                                                          .creds = o->creds,
-                                                         .log_opts = o->log_opts},
+                                                         .log_opts = o->log_opts,
+                                                         .hooks_dirs = o->hooks_dirs},
                                  argv, err);
     if (o->output != NULL && (strchr(o->output, '\n') != NULL || *o->output == '\0'))
         return kpod_err_usage(err, "play: invalid output directory '%s'", o->output);

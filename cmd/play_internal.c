@@ -84,6 +84,7 @@ kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **fi
         .log_level = level,
         .pull = &pull,
         .quiet = o->quiet,
+        .hooks_dirs = o->hooks_dirs,
     };
     if (log_opts(o->log_opts, &po, err) < 0)
         return -1;

@@ -115,6 +115,8 @@ struct kpod_container_exec_opts {
     int console_socket;                     /* with process->terminal, as in create */
     const char *apparmor_profile;           /* reserved, must be NULL */
     const char *seccomp_cache;              /* as in kpod_container_opts */
+    bool die_with_caller; /* SIGKILL the process when the caller dies (PR_SET_PDEATHSIG) */
+    int preserve_fds;     /* pass on fds 3 .. 3+N-1 of the caller */
 };
 /* Forks a process that joins the namespaces of o->pid (user first, mount last; only those that
  * differ from the caller's), its cgroup, applies the process settings and execs. Returns once the

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +58,8 @@ exec_child(struct plan *p)
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
             signal(s, SIG_DFL);
+    if (p->die_with_parent && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        _exit(1);
     if (sync_recv(p->sync_fd, &m, NULL) < 0 || m.type != SYNC_GO)
         _exit(1);
     int r = 0;
@@ -82,6 +85,8 @@ exec_plan(struct plan *p, const struct kpod_container_exec_opts *o, struct kpod_
     p->pidns_fd = p->sync_fd = p->fifo_fd = p->fifo_dirfd = p->rootfd = -1;
     for (int i = 0; i < 3; i++)
         p->stdio[i] = o->stdio[i];
+    p->preserve_fds = o->preserve_fds > 0 ? o->preserve_fds : 0;
+    p->die_with_parent = o->die_with_caller;
     if (o->process == NULL || o->process->args == NULL || o->process->args[0] == NULL)
         return kpod_err_usage(err, "exec: no command");
     if (o->apparmor_profile != NULL)

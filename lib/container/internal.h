@@ -78,6 +78,8 @@ struct plan {
     size_t n_rlimits;
     struct caps_plan caps;
     struct seccomp_prog seccomp; /* len 0: none */
+    int preserve_fds;            /* fds 3 .. 3+N-1 stay open across exec */
+    bool die_with_parent;
     /* Set in the child. */
     int rootfd;           /* the rootfs bind mount (O_PATH) */
     char **cgroup_v1;     /* v1 hierarchies of the process: name, path, name, path, ... */

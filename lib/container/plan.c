@@ -177,8 +177,8 @@ plan_init(struct plan *p, const struct kpod_oci_spec *spec, const char *bundle, 
     if (plan_rlimits(p, spec->process, err) < 0 ||
         caps_plan_init(&p->caps, spec->process->capabilities, err) < 0)
         return -1;
-    if (l != NULL && l->seccomp != NULL && seccomp_prepare(l->seccomp, seccomp_cache, &p->seccomp,
-                                                           err) < 0)
+    if (l != NULL && l->seccomp != NULL &&
+        seccomp_prepare(l->seccomp, seccomp_cache, &p->seccomp, err) < 0)
         return -1;
     return 0;
 }

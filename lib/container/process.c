@@ -192,7 +192,9 @@ proc_exec(const struct plan *p, struct kpod_err **err)
             return kpod_err_set(err, KPOD_ERR_INTERNAL, -r, "seccomp: load the filter");
     }
     /* Nothing of kpod's leaks into the container: every fd above stdio closes on exec. */
-    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    syscall(SYS_close_range, 3U + (unsigned)p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+    for (int fd = 3; fd < 3 + p->preserve_fds; fd++) /* --preserve-fds: open across exec */
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) & ~FD_CLOEXEC);
     environ = env;
     execvp(pr->args[0], pr->args);
     int e = errno;

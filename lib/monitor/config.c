@@ -41,6 +41,8 @@ kpod_monitor_config_to_json(const struct kpod_monitor_config *c)
                               k->log_path, "init", k->init, "stdin", k->stdin_open);
         kpod_json_set_str(o, "cgroup", k->cgroup);
         kpod_json_set_int(o, "stop_signal", k->stop_signal);
+        json_object_set_new(o, "poststart", json_boolean(k->poststart));
+        json_object_set_new(o, "poststop", json_boolean(k->poststop));
         json_array_append_new(ctrs, o);
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "pod_id", c->pod_id, "pod_name",
@@ -87,6 +89,8 @@ kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err)
         k->init = kpod_json_bool(v, "init", false);
         k->stdin_open = kpod_json_bool(v, "stdin", false);
         k->stop_signal = (int)kpod_json_int(v, "stop_signal", 0);
+        k->poststart = kpod_json_bool(v, "poststart", false);
+        k->poststop = kpod_json_bool(v, "poststop", false);
     }
     if (bad) {
         kpod_monitor_config_free(c);

@@ -97,6 +97,7 @@ struct kpod_monitor_ctr {
     bool init;
     bool stdin_open; /* keep stdin open (stdin: true), else /dev/null */
     int stop_signal; /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
+    bool poststart, poststop; /* the spec has OCI hooks of these stages */
 };
 
 struct kpod_monitor_config {

@@ -53,7 +53,7 @@ struct mon {
     int stop_clients[MAX_CLIENTS];
     size_t nstop;
     bool started, apps_launched, stopping, quit;
-    void (*idle)(void); /* sheds start-up memory; called when the monitor goes idle */
+    void (*idle)(void);  /* sheds start-up memory; called when the monitor goes idle */
     char *seccomp_cache; /* <runroot>/seccomp: compiled filters shared with kpod exec */
     int64_t kill_at_ns;
 };
@@ -145,6 +145,26 @@ make_pipe(int p[2], struct kpod_err **err)
     return 0;
 }
 
+/* poststart and poststop hooks (the runtime runs the others): with the OCI state on stdin; a
+ * failure is logged, as the runtime spec says for these two stages. */
+static void
+run_hooks(struct mctr *c, enum kpod_oci_hook_kind kind, const char *status)
+{
+    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", c->cfg->bundle);
+    _cleanup_err_ struct kpod_err *e = NULL;
+    struct kpod_oci_spec *spec = kpod_oci_spec_load_file(cfgpath, &e);
+    if (spec == NULL) {
+        kpod_warn("container '%s': hooks: %s", c->cfg->name, e->msg);
+        return;
+    }
+    _cleanup_json_ json_t *st =
+        kpod_container_state_json(c->cfg->id, status, c->st.pid, c->cfg->bundle, spec);
+    if (kpod_container_run_hooks(spec, kind, st, &e) < 0)
+        kpod_warn("container '%s': %s hook: %s", c->cfg->name,
+                  kind == KPOD_OCI_HOOK_POSTSTART ? "poststart" : "poststop", e->msg);
+    kpod_oci_spec_free(spec);
+}
+
 static int
 launch(struct mon *m, size_t i, struct kpod_err **err)
 {
@@ -217,6 +237,8 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     kpod_cgroup_free(cg);
     save_status(c);
     kpod_info("container '%s' started, pid %d", k->name, (int)kc->pid);
+    if (k->poststart)
+        run_hooks(c, KPOD_OCI_HOOK_POSTSTART, "running");
     malloc_trim(0);
     return 0;
 }
@@ -325,6 +347,8 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
     kpod_cgroup_free(cg);
     kpod_info("container '%s' exited with %d%s", c->cfg->name, c->st.exit_code,
               c->st.oom_killed ? " (OOM killed)" : "");
+    if (c->cfg->poststop)
+        run_hooks(c, KPOD_OCI_HOOK_POSTSTOP, "stopped");
     if (c->cfg->init && c->st.exit_code == 0)
         c->succeeded = true;
     if (wants_restart(m, c)) {

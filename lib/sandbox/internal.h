@@ -26,3 +26,7 @@ char *kpod_sandbox_data_dir(const struct kpod_ctx *ctx, const char *id);
 int kpod_sandbox_unmount_all(struct kpod_pod_state *p, struct kpod_err **err);
 /* Records a mount point (for rollback and rm -f after a crash). */
 void kpod_sandbox_track_mount(struct kpod_pod_state *p, const char *path);
+
+struct kpod_oci_spec;
+/* Adds the hooks of podman-style hooks directories (JSON 1.0.0) that apply to spec. */
+int kpod_sandbox_hooks_apply(struct kpod_oci_spec *spec, char *const *dirs, struct kpod_err **err);

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/mount.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,12 +335,42 @@ kpod_sandbox_start(struct kpod_ctx *ctx, const char *id, const char *log_level,
     }
     if (kpod_sandbox_monitor_start(&s, p, err) < 0)
         goto done;
+    struct kpod_err *ignored = NULL;
+    if (kpod_sandbox_pod_totals(p, &ignored) < 0)
+        kpod_warn("pod '%s': pod cgroup totals: %s", p->name, ignored->msg);
+    kpod_err_free(&ignored);
     p->state = KPOD_STATE_RUNNING;
     rc = kpod_store_save(&s, p, err);
 done:
     kpod_pod_state_free(p);
     kpod_store_fini(&s);
     return rc < 0 ? kpod_err_prefix(err, "start pod '%s'", id) : 0;
+}
+
+/* Mounts below dir that the state may not know of (kpod killed between a mount and the save
+ * that records it): found in mountinfo, unmounted deepest first. */
+static void
+unmount_below(const char *dir)
+{
+    _cleanup_free_ char *info = NULL;
+    struct kpod_err *e = NULL;
+    if (kpod_fs_read_file("/proc/self/mountinfo", 64u << 20, &info, NULL, &e) < 0) {
+        kpod_err_free(&e);
+        return;
+    }
+    _cleanup_strv_ char **found = xcalloc(1, sizeof(char *));
+    size_t dl = strlen(dir);
+    for (char *line = strtok(info, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        /* field 5 is the mount point, octal-escaped */
+        char mp[4096];
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+            continue;
+        if (strncmp(mp, dir, dl) == 0 && mp[dl] == '/')
+            kpod_strv_push(&found, mp);
+    }
+    for (size_t n = kpod_strv_len(found); n-- > 0;)
+        if (umount2(found[n], UMOUNT_NOFOLLOW) < 0)
+            umount2(found[n], MNT_DETACH | UMOUNT_NOFOLLOW);
 }
 
 /* Removes everything the state records, continuing past failures; the first is returned. */
@@ -355,6 +386,9 @@ destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, st
     kpod_infra_stop(p->infra_pid, p->infra_start);
     if (kpod_sandbox_unmount_all(p, &e) < 0)
         kpod_err_move(err, &e);
+    _cleanup_free_ char *data_dir = kpod_sandbox_data_dir(ctx, p->id);
+    unmount_below(data_dir);
+    unmount_below(run_dir);
     if (teardown_network(ctx, p, &e) < 0)
         kpod_err_move(err, &e);
     /* killed during play before the network was recorded: clean up by the pod's names */
@@ -365,8 +399,7 @@ destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, st
         if (p->ctrs[i].image &&
             kpod_image_release(ctx->root, p->ctrs[i].image, p->ctrs[i].id, &e) < 0)
             kpod_err_free(&e);
-    _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, p->id);
-    if (kpod_fs_rm_rf(data, &e) < 0)
+    if (kpod_fs_rm_rf(data_dir, &e) < 0)
         kpod_err_move(err, &e);
     if (kpod_store_remove(s, p->id, p->name, &e) < 0)
         kpod_err_move(err, &e);
@@ -390,7 +423,17 @@ kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpo
         if (bare_lock >= 0) {
             kpod_err_free(err);
             _cleanup_free_ char *dir = kpod_store_pod_dir(&s, id);
+            _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, id);
+            const char *parent = getenv("KPOD_CGROUP_PARENT");
+            _cleanup_free_ char *cg = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
             kill_stray_monitors(dir);
+            struct kpod_err *ignored = NULL;
+            kpod_cgroup_destroy_path(cg, &ignored);
+            kpod_err_free(&ignored);
+            unmount_below(data);
+            unmount_below(dir);
+            kpod_fs_rm_rf(data, &ignored);
+            kpod_err_free(&ignored);
             rc = kpod_store_remove(&s, id, NULL, err);
         }
         goto done;

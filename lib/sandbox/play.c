@@ -452,6 +452,17 @@ prepare_container(struct play *pl, size_t i, const char *mounts, struct kpod_err
     if (spec == NULL)
         return -1;
     _cleanup_free_ char *cfg = xasprintf("%s/config.json", cs->bundle);
+    static char *const default_hooks[] = {"/usr/share/containers/oci/hooks.d",
+                                          "/etc/containers/oci/hooks.d", NULL};
+    if (kpod_sandbox_hooks_apply(spec, pl->o->hooks_dirs ? pl->o->hooks_dirs : default_hooks, err) <
+        0) {
+        kpod_oci_spec_free(spec);
+        return -1;
+    }
+    kpod_json_set_int(cs->extra, "hooks_poststart",
+                      spec->hooks ? (json_int_t)spec->hooks->n[KPOD_OCI_HOOK_POSTSTART] : 0);
+    kpod_json_set_int(cs->extra, "hooks_poststop",
+                      spec->hooks ? (json_int_t)spec->hooks->n[KPOD_OCI_HOOK_POSTSTOP] : 0);
     int sig = 0;
     const char *stopsig = kpod_oci_spec_get_annotation(spec, "io.kpod.stop-signal");
     if (stopsig != NULL && (sig = kpod_signal_parse(stopsig)) > 0)
@@ -520,6 +531,8 @@ monitor_config(struct play *pl)
         k->init = cs->init;
         k->stdin_open = pl->pod->containers[i].stdin_open;
         k->stop_signal = (int)kpod_json_int(cs->extra, "stop_signal", 0);
+        k->poststart = kpod_json_int(cs->extra, "hooks_poststart", 0) > 0;
+        k->poststop = kpod_json_int(cs->extra, "hooks_poststop", 0) > 0;
     }
     return mc;
 }
@@ -557,6 +570,11 @@ step_start(struct play *pl, struct kpod_err **err)
         return 0;
     if (kpod_sandbox_monitor_start(&pl->store, pl->p, err) < 0)
         return -1;
+    /* the seed's updateResources: the pod cgroup bounds the sum of its containers */
+    struct kpod_err *ignored = NULL;
+    if (kpod_sandbox_pod_totals(pl->p, &ignored) < 0)
+        kpod_warn("pod '%s': pod cgroup totals: %s", pl->p->name, ignored->msg);
+    kpod_err_free(&ignored);
     pl->p->state = KPOD_STATE_RUNNING;
     return save(pl, err);
 }

@@ -164,7 +164,8 @@ struct kpod_play_opts {
     uint64_t log_max_size; /* 0: 10 MiB */
     unsigned log_max_files;
     const struct kpod_pull_opts *pull;
-    bool quiet; /* no pull progress */
+    bool quiet;        /* no pull progress */
+    char **hooks_dirs; /* OCI hooks directories (JSON 1.0.0); NULL: podman's defaults */
 };
 
 /* `kpod play` for one pod: create the sandbox (state dir, lock, state ready, pod cgroup) →
@@ -195,6 +196,120 @@ int kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct
 int kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err);
 /* Sends sig to every running container's init. */
 int kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err);
+
+/* ---- Stats (lib/sandbox/stats.c): `kpod stats` and `kpod pod stats` (seed-semantics §6) ---- */
+
+struct kpod_cgroup_stats;
+
+/* One row's figures. valid is false for a container or pod that does not run (shown "--"). */
+struct kpod_stats {
+    bool valid;
+    bool has_net;       /* false with hostNetwork or when the netns cannot be read */
+    uint64_t cpu_ns;    /* CPU time since the cgroup was made */
+    double cpu_percent; /* over the last interval (the first sample: since start); 100 = 1 core */
+    double avg_cpu_percent; /* since start */
+    uint64_t mem_usage;     /* working set: usage minus inactive file */
+    uint64_t mem_limit;     /* the limit, or the host's memory when unlimited */
+    double mem_percent;
+    uint64_t mem_swap;
+    uint64_t pids, pids_limit; /* pids_limit UINT64_MAX: unlimited */
+    uint64_t block_read, block_write;
+    uint64_t net_rx, net_tx; /* the pod netns's interfaces but lo */
+    int64_t uptime_ns;
+    uint64_t throttled_periods, throttled_ns, oom_kills;
+};
+
+/* A listed row: a container (ctr_name set) or a pod (ctr_name NULL). */
+struct kpod_stats_row {
+    char *id, *name, *pod_id, *pod_name, *ctr_name;
+    int nctrs; /* pod rows: running containers */
+    struct kpod_stats s;
+    /* pod rows: each running container's row and their sum (the pod cgroup's own figures, in
+     * s, also hold the infra and what runs outside the containers) */
+    struct kpod_stats_row *ctrs;
+    size_t nctr_rows;
+    struct kpod_stats sum;
+};
+void kpod_stats_row_fini(struct kpod_stats_row *r);
+
+/* The previous sample of one row, for CPU % over an interval. */
+struct kpod_stats_prev {
+    uint64_t cpu_ns;
+    int64_t at_ns; /* CLOCK_REALTIME of the sample; 0: none, use the start time */
+};
+
+/* Pure: figures from a cgroup sample taken at now_ns (realtime) for something started at
+ * started_ns, against the previous sample (NULL or at_ns 0: since start); host_mem replaces an
+ * unlimited memory limit. Network fields are left alone. */
+void kpod_stats_compute(const struct kpod_cgroup_stats *cg, const struct kpod_stats_prev *prev,
+                        int64_t started_ns, int64_t now_ns, uint64_t host_mem,
+                        struct kpod_stats *ret);
+/* Pure: sums the bytes of /proc/PID/net/dev text over every interface but lo. Returns the
+ * number of interfaces counted, -1 when the text is not net/dev. */
+int kpod_stats_parse_net_dev(const char *text, uint64_t *ret_rx, uint64_t *ret_tx);
+/* The received/sent bytes of the network namespace of pid (/proc/PID/net/dev; no fork). */
+int kpod_stats_read_net(pid_t pid, uint64_t *ret_rx, uint64_t *ret_tx, struct kpod_err **err);
+
+/* Human units as podman prints them (decimal, 3 significant digits: "0B", "1.23kB", "52.4MB"). */
+void kpod_stats_human_size(uint64_t bytes, char *buf, size_t len);
+/* "12.34%" */
+void kpod_stats_percent(double pct, char *buf, size_t len);
+/* A Go-like duration: "850ms", "12.345s", "1m2.5s", "3h4m5s". */
+void kpod_stats_duration(uint64_t ns, char *buf, size_t len);
+
+/* podman's JSON keys (strings as podman prints them: id, name, cpu_time, cpu_percent, avg_cpu,
+ * mem_usage, mem_percent, net_io, block_io, pids) plus mem_limit, pod, pod_name and "raw": the
+ * numbers. Pod rows use podman's `pod stats` keys (Pod, Name, CPU, MemUsage, MemUsageBytes, Mem,
+ * NetIO, BlockIO, PIDS) plus the same "raw", "Sum" (the containers' figures added up) and
+ * "ContainerStats" (their rows). */
+json_t *kpod_stats_row_json(const struct kpod_stats_row *r, bool no_trunc);
+/* The Prometheus text exposition format (version 0.0.4) of rows, metric family by family. */
+char *kpod_stats_prometheus(const struct kpod_stats_row *rows, size_t n);
+
+/* Samples pods and containers, keeping their cgroups open (pread of kept stat files) and the
+ * previous CPU figures between rounds. */
+struct kpod_stats_sampler;
+struct kpod_stats_sampler *kpod_stats_sampler_new(void);
+void kpod_stats_sampler_free(struct kpod_stats_sampler *s);
+/* Appends the rows of pod p to *rows: a row for the pod itself (pod_row) or one per container
+ * (running ones; every container with all, those not running invalid). only, when not NULL,
+ * limits the containers to that one. */
+int kpod_stats_sample(struct kpod_stats_sampler *s, const struct kpod_pod_state *p,
+                      const struct kpod_ctr_state *only, bool pod_row, bool all,
+                      struct kpod_stats_row **rows, size_t *n, struct kpod_err **err);
+
+/* ---- Update (lib/sandbox/update.c): `kpod update` (seed-semantics §5.3, §5.5) ---- */
+
+/* What to change; a field of -1 (NULL) is left as is. memory_swap -1 is "unset"; to ask for
+ * unlimited swap pass KPOD_UPDATE_UNLIMITED. */
+#define KPOD_UPDATE_UNLIMITED INT64_MAX
+struct kpod_update {
+    int64_t memory, memory_reservation, memory_swap; /* bytes */
+    int64_t cpu_quota;                               /* us per cpu_period; -1 unchanged */
+    int64_t cpu_period;                              /* us; -1 unchanged */
+    int64_t cpu_shares;
+    char *cpuset_cpus;
+    int64_t pids_limit; /* KPOD_UPDATE_UNLIMITED: unlimited */
+};
+void kpod_update_init(struct kpod_update *u);
+/* Pure: parses podman's --cpus (a decimal with up to 2 places, > 0) into quota/period. */
+int kpod_update_parse_cpus(const char *s, int64_t *ret_quota, int64_t *ret_period,
+                           struct kpod_err **err);
+/* Pure: a cpu list ("0-2,5"): returns the number of CPUs, fills mask (bit i: CPU i < 1024) and
+ * checks each CPU is below ncpus (0: no check). */
+int kpod_update_parse_cpuset(const char *s, uint64_t mask[16], int ncpus, struct kpod_err **err);
+/* Pure: the canonical list of a mask ("0-2,5"). */
+char *kpod_update_format_cpuset(const uint64_t mask[16]);
+/* Changes the limits of a running container: validates, writes its cgroup (restoring the old
+ * values when the kernel refuses one), recomputes the pod cgroup's totals over the running
+ * containers (memory and CPU quota sums, "max" when one is unlimited; cpuset union), and
+ * persists the new values in the container's bundle config.json (kept across pod stop/start). */
+int kpod_sandbox_update(struct kpod_ctx *ctx, const char *pod_id, const char *ctr_name,
+                        const struct kpod_update *u, struct kpod_err **err);
+/* Writes the pod cgroup's totals over the running containers' bundle limits (seed §5.3: memory
+ * and CPU quota sums, unlimited when one is; the cpuset union, which the infra leaf follows).
+ * kpod update calls it; the pipeline may call it after start and stop too. */
+int kpod_sandbox_pod_totals(const struct kpod_pod_state *p, struct kpod_err **err);
 
 /* ---- interfaces and routes of a running pod (Kata's Add/RemoveInterface, UpdateRoutes) ---- */
 struct kpod_net_result;

@@ -312,3 +312,36 @@ EOF
         run_kpod pod rm -f half
     done
 }
+
+@test "OCI hooks from --hooks-dir run at their stages when they apply" {
+    local hooks=$BATS_TEST_TMPDIR/hooks out=$BATS_TEST_TMPDIR/hook.out
+    mkdir -p "$hooks"
+    cat >"$BATS_TEST_TMPDIR/hook.sh" <<EOF
+#!/bin/sh
+echo "\$1 \$(jq -r .status)" >> "$out"
+EOF
+    chmod +x "$BATS_TEST_TMPDIR/hook.sh"
+    local stage
+    for stage in prestart poststart poststop; do
+        cat >"$hooks/10-$stage.json" <<EOF
+{"version": "1.0.0", "hook": {"path": "$BATS_TEST_TMPDIR/hook.sh", "args": ["hook.sh", "$stage"]},
+ "when": {"commands": ["sh"]}, "stages": ["$stage"]}
+EOF
+    done
+    cat >"$hooks/20-never.json" <<EOF
+{"version": "1.0.0", "hook": {"path": "$BATS_TEST_TMPDIR/hook.sh", "args": ["hook.sh", "never"]},
+ "when": {"annotations": {"^nosuch$": ".*"}}, "stages": ["prestart"]}
+EOF
+    run_kpod play --tls-verify=false --hooks-dir "$hooks" "$(pod_yaml hooked Never 'exit 0')"
+    wait_for grep -q poststop "$out"
+    run cat "$out"
+    assert "${lines[0]}" =~ "^prestart " "prestart first"
+    assert "$output" =~ "poststart running" "poststart with the running state"
+    assert "$output" =~ "poststop stopped" "poststop after the exit"
+    assert "$output" !~ "never" "a hook whose condition does not hold does not run"
+    run_kpod pod rm -f hooked
+    echo '{"version": "2.0.0"}' >"$hooks/30-bad.json"
+    run_kpod 125 play --tls-verify=false --hooks-dir "$hooks" "$(pod_yaml hooked Never 'exit 0')"
+    assert "$output" =~ "30-bad.json': unsupported version '2.0.0'" "bad hook file named"
+    no_leftovers
+}

@@ -88,3 +88,23 @@ teardown() {
     run_kpod exec -t ex-main sh -c 'test -t 0 && test -t 1 && echo tty'
     assert "$output" =~ "tty" "a terminal"
 }
+
+@test "exec: the process dies with kpod; --preserve-fds passes descriptors on" {
+    "$KPOD" exec ex-main sleep 47 &
+    local kp=$!
+    local i
+    for i in $(seq 1 50); do
+        "$KPOD" top ex-main | grep -q "sleep 47" && break
+        sleep 0.1
+    done
+    kill -9 $kp
+    wait $kp 2>/dev/null || true
+    for i in $(seq 1 50); do
+        "$KPOD" top ex-main | grep -q "sleep 47" || break
+        sleep 0.1
+    done
+    run_kpod top ex-main
+    assert "$output" !~ "sleep 47" "the exec'd process went with kpod"
+    run bash -c "exec 3<<<'through fd 3'; '$KPOD' exec --preserve-fds 1 ex-main cat /proc/self/fd/3"
+    assert "$output" == "through fd 3" "fd 3 passed on"
+}
