@@ -4,7 +4,7 @@
 load helpers
 
 EXAMPLES=$KPOD_TOP/manifests/examples
-IMAGE_NOTE="dry run: image configs are not read from the image store yet"
+IMAGE_NOTE="dry run: not in the image store (a dry run never pulls)"
 
 # Runs kpod with stdout and stderr apart: $output is stdout, $stderr_out stderr.
 kpod_split() {
