@@ -12,6 +12,11 @@ struct kpod_play_cli {
     char **hooks_dirs;
 };
 
+struct kpod_manifest;
+/* Warns about the parsed fields kpod does not act on yet (readinessProbe, startupProbe,
+ * lifecycle postStart/preStop), naming each: never a silent ignore. */
+void kpod_cmd_warn_not_run(const struct kpod_manifest *m);
+
 /* `kpod play` without --dry-run: every pod of the files, all or nothing. */
 int kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **files,
                       struct kpod_err **err);

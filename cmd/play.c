@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "manifest/manifest.h"
+#include "image/image.h"
 #include "spec/spec.h"
 #include "common.h"
 
@@ -87,21 +88,38 @@ layout_for(const struct kpod_ctx *ctx, const struct play_opts *o, const struct k
                                 xasprintf("%s/volumes", ctx->root), false};
 }
 
-/* Until the image store is wired in, a dry run knows no image config: says so once. */
+/* The image config of an image in the store, or NULL (a dry run never pulls). */
+static json_t *
+stored_config(const char *root, const char *image)
+{
+    struct kpod_err *e = NULL;
+    json_t *entry = kpod_image_lookup(root, image, &e);
+    json_t *cfg = entry ? kpod_image_config(root, kpod_json_str(entry, "id"), &e) : NULL;
+    json_decref(entry);
+    kpod_err_free(&e);
+    return cfg;
+}
+
+/* Images a dry run cannot read (not pulled yet): said once, with their names. */
 static void
-warn_images(const struct kpod_manifest *m)
+warn_images(const struct kpod_ctx *ctx, const struct kpod_manifest *m)
 {
     _cleanup_strv_ char **seen = NULL;
     for (size_t i = 0; i < m->n_pods; i++) {
         for (size_t j = 0; j < m->pods[i].n_containers; j++) {
             const char *img = m->pods[i].containers[j].image;
-            if (!kpod_strv_contains(seen, img))
+            if (kpod_strv_contains(seen, img))
+                continue;
+            _cleanup_json_ json_t *cfg = stored_config(ctx->root, img);
+            if (cfg == NULL)
                 kpod_strv_push(&seen, img);
         }
     }
+    if (seen == NULL)
+        return;
     _cleanup_free_ char *list = kpod_strv_join(seen, "', '");
-    kpod_warn("dry run: image configs are not read from the image store yet, using empty ones "
-              "for '%s'",
+    kpod_warn("dry run: not in the image store (a dry run never pulls), so their image configs "
+              "are empty: '%s'",
               list);
 }
 
@@ -169,11 +187,13 @@ build_one(const struct play *pl, const struct kpod_pod *pod, const struct kpod_c
         uts = xasprintf("%s/ns/uts", l->run_dir);
         pid = xasprintf("%s/ns/pid", l->run_dir);
     }
+    _cleanup_json_ json_t *image_config = stored_config(pl->ctx->root, c->image);
     struct kpod_spec_args a = {
         .manifest = pl->m,
         .pod = pod,
         .ctr = c,
         .plan = plan,
+        .image_config = image_config,
         .rootfs = "rootfs",
         .netns_path = net,
         .ipcns_path = ipc,
@@ -392,7 +412,8 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
-    warn_images(m);
+    warn_images(ctx, m);
+    kpod_cmd_warn_not_run(m);
     struct play pl = {.ctx = ctx, .o = o, .m = m};
     read_host_facts(&pl.host);
     _cleanup_json_ json_t *pods = json_array();

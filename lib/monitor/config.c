@@ -13,6 +13,7 @@ ctr_fini(struct kpod_monitor_ctr *c)
     free(c->state_dir);
     free(c->cgroup);
     free(c->log_path);
+    kpod_strv_free(c->liveness);
 }
 
 void
@@ -43,6 +44,15 @@ kpod_monitor_config_to_json(const struct kpod_monitor_config *c)
         kpod_json_set_int(o, "stop_signal", k->stop_signal);
         json_object_set_new(o, "poststart", json_boolean(k->poststart));
         json_object_set_new(o, "poststop", json_boolean(k->poststop));
+        if (k->liveness != NULL) {
+            json_t *cmd = json_array();
+            for (size_t a = 0; k->liveness[a] != NULL; a++)
+                json_array_append_new(cmd, json_string(k->liveness[a]));
+            json_object_set_new(o, "liveness",
+                                json_pack("{s:o, s:i, s:i, s:i, s:i}", "exec", cmd, "delay",
+                                          k->live_delay, "period", k->live_period, "timeout",
+                                          k->live_timeout, "failures", k->live_failures));
+        }
         json_array_append_new(ctrs, o);
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "pod_id", c->pod_id, "pod_name",
@@ -91,6 +101,18 @@ kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err)
         k->stop_signal = (int)kpod_json_int(v, "stop_signal", 0);
         k->poststart = kpod_json_bool(v, "poststart", false);
         k->poststop = kpod_json_bool(v, "poststop", false);
+        json_t *live = json_object_get(v, "liveness");
+        if (json_is_object(live)) {
+            size_t a;
+            json_t *arg;
+            k->liveness = xcalloc(1, sizeof(char *));
+            json_array_foreach(json_object_get(live, "exec"), a, arg)
+                kpod_strv_push(&k->liveness, json_string_value(arg) ? json_string_value(arg) : "");
+            k->live_delay = (int)kpod_json_int(live, "delay", 0);
+            k->live_period = (int)kpod_json_int(live, "period", 10);
+            k->live_timeout = (int)kpod_json_int(live, "timeout", 1);
+            k->live_failures = (int)kpod_json_int(live, "failures", 3);
+        }
     }
     if (bad) {
         kpod_monitor_config_free(c);

@@ -98,6 +98,9 @@ struct kpod_monitor_ctr {
     bool stdin_open; /* keep stdin open (stdin: true), else /dev/null */
     int stop_signal; /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
     bool poststart, poststop; /* the spec has OCI hooks of these stages */
+    /* livenessProbe exec, run by the monitor inside the container; NULL: none */
+    char **liveness;
+    int live_delay, live_period, live_timeout, live_failures; /* seconds, threshold */
 };
 
 struct kpod_monitor_config {

@@ -95,14 +95,9 @@ attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kp
 {
     if (allocate_addrs(ctx, res, net, a, err) < 0)
         return -1;
-    if (kpod_net_network_up(ctx, net, err) < 0 || fail_at("bridge", err) < 0)
-        return -1;
     _cleanup_nl_sock_ struct nl_sock *host = kpod_nl_open(NULL, err);
     if (host == NULL)
         return -1;
-    _cleanup_nl_link_ struct rtnl_link *br = NULL;
-    if (kpod_nl_link_get(host, net->bridge, &br, err) <= 0)
-        return kpod_err_msg(err, "bridge '%s' missing", net->bridge);
     _cleanup_close_ int nsfd = open(res->netns_path, O_RDONLY | O_CLOEXEC);
     if (nsfd < 0)
         return kpod_err_sys(err, "open '%s'", res->netns_path);
@@ -111,12 +106,32 @@ attach_bridge(struct kpod_ctx *ctx, struct kpod_net_result *res, const struct kp
     i->network = xstrdup(net->name);
     i->gateway = xstrdup(net->gateway);
     res->n_ifaces = 1;
-    struct kpod_veth_args va = {.host_name = i->host_veth,
-                                .peer_name = "eth0",
-                                .nsfd = nsfd,
-                                .master = rtnl_link_get_ifindex(br),
-                                .mac = a->mac};
-    if (kpod_nl_veth_create(host, &va, err) < 0 || fail_at("veth", err) < 0)
+    /* Another kpod (another runroot) may remove an idle bridge between our bringing it up and
+     * attaching to it: bring it up again and retry, a few times. */
+    for (int attempt = 0;; attempt++) {
+        if (kpod_net_network_up(ctx, net, err) < 0 || fail_at("bridge", err) < 0)
+            return -1;
+        _cleanup_nl_link_ struct rtnl_link *br = NULL;
+        int got = kpod_nl_link_get(host, net->bridge, &br, err);
+        if (got < 0)
+            return -1;
+        if (got > 0) {
+            struct kpod_veth_args va = {.host_name = i->host_veth,
+                                        .peer_name = "eth0",
+                                        .nsfd = nsfd,
+                                        .master = rtnl_link_get_ifindex(br),
+                                        .mac = a->mac};
+            if (kpod_nl_veth_create(host, &va, err) == 0)
+                break;
+        }
+        if (attempt == 4) {
+            if (err != NULL && *err == NULL)
+                kpod_err_msg(err, "bridge '%s' missing", net->bridge);
+            return -1;
+        }
+        kpod_err_free(err);
+    }
+    if (fail_at("veth", err) < 0)
         return -1;
     _cleanup_nl_sock_ struct nl_sock *pod = kpod_nl_open(res->netns_path, err);
     if (pod == NULL || configure_eth0(pod, res, net, err) < 0 || fail_at("address", err) < 0)

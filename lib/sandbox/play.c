@@ -531,6 +531,14 @@ monitor_config(struct play *pl)
         k->init = cs->init;
         k->stdin_open = pl->pod->containers[i].stdin_open;
         k->stop_signal = (int)kpod_json_int(cs->extra, "stop_signal", 0);
+        const struct kpod_probe *lp = &pl->pod->containers[i].liveness;
+        if (lp->set && lp->exec != NULL) {
+            k->liveness = kpod_strv_dup(lp->exec);
+            k->live_delay = lp->initial_delay_seconds;
+            k->live_period = lp->period_seconds > 0 ? lp->period_seconds : 10;
+            k->live_timeout = lp->timeout_seconds > 0 ? lp->timeout_seconds : 1;
+            k->live_failures = lp->failure_threshold > 0 ? lp->failure_threshold : 3;
+        }
         k->poststart = kpod_json_int(cs->extra, "hooks_poststart", 0) > 0;
         k->poststop = kpod_json_int(cs->extra, "hooks_poststop", 0) > 0;
     }

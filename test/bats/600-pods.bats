@@ -345,3 +345,32 @@ EOF
     assert "$output" =~ "30-bad.json': unsupported version '2.0.0'" "bad hook file named"
     no_leftovers
 }
+
+@test "livenessProbe exec: a failing probe restarts the container per restartPolicy" {
+    cat >"$BATS_TEST_TMPDIR/live.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: live
+spec:
+  containers:
+  - name: main
+    image: $IMAGE
+    command: ["sh", "-c", "touch /tmp/healthy; sleep 1000"]
+    livenessProbe:
+      exec:
+        command: ["test", "-f", "/tmp/healthy"]
+      periodSeconds: 1
+      failureThreshold: 2
+EOF
+    run_kpod play --tls-verify=false -q "$BATS_TEST_TMPDIR/live.yaml"
+    sleep 2.5
+    run_kpod inspect live-main --format '{{.RestartCount}}'
+    assert "$output" == 0 "a passing probe restarts nothing"
+    run_kpod exec live-main rm /tmp/healthy
+    wait_for bash -c "[ \$('$KPOD' inspect live-main --format '{{.RestartCount}}') -ge 1 ]"
+    run_kpod pod logs --monitor live
+    assert "$output" =~ "liveness probe failed \(2 of 2\): exit code 1" "the monitor says why"
+    run_kpod pod rm -f live
+    no_leftovers
+}
