@@ -95,8 +95,8 @@ struct kpod_monitor_ctr {
     char *cgroup;    /* relative cgroup path */
     char *log_path;
     bool init;
-    bool stdin_open; /* keep stdin open (stdin: true), else /dev/null */
-    int stop_signal; /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
+    bool stdin_open;          /* keep stdin open (stdin: true), else /dev/null */
+    int stop_signal;          /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
     bool poststart, poststop; /* the spec has OCI hooks of these stages */
     /* livenessProbe exec, run by the monitor inside the container; NULL: none */
     char **liveness;

@@ -129,8 +129,8 @@ STUB(archive_lib, int, archive_read_open,
      (struct archive * a, void *data, archive_open_callback *o, archive_read_callback *r,
       archive_close_callback *c),
      (a, data, o, r, c))
-STUB(archive_lib, int, archive_read_next_header,
-     (struct archive * a, struct archive_entry **e), (a, e))
+STUB(archive_lib, int, archive_read_next_header, (struct archive * a, struct archive_entry **e),
+     (a, e))
 STUB(archive_lib, la_ssize_t, archive_read_data, (struct archive * a, void *buf, size_t n),
      (a, buf, n))
 STUB(archive_lib, int, archive_read_data_block,
