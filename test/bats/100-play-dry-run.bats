@@ -210,12 +210,11 @@ EOF
             prev=$l
         done
     } >"$BATS_TEST_TMPDIR/bomb.yaml"
-    local start end
-    start=$(date +%s%N)
-    run_kpod 125 play --dry-run "$BATS_TEST_TMPDIR/bomb.yaml"
-    end=$(date +%s%N)
+    # refused at the alias that crosses the limit, before expanding (no timing asserted: the
+    # position proves it stopped early; the timeout only guards the suite against a hang)
+    run timeout 120 "$KPOD" play --dry-run "$BATS_TEST_TMPDIR/bomb.yaml"
+    assert "$status" == 125 "exit code"
     assert "$(error_line)" =~ "bomb.yaml:6:[0-9]+: aliases expand the document to more than 400000 nodes \(a YAML bomb\?\)" "bomb"
-    assert "$(((end - start) / 1000000))" -lt 2000 "milliseconds to refuse the bomb"
 
     printf 'a: %s\n' "$(printf '[%.0s' $(seq 100))" >"$BATS_TEST_TMPDIR/deep.yaml"
     run_kpod 125 play --dry-run "$BATS_TEST_TMPDIR/deep.yaml"
