@@ -294,6 +294,7 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
         (json_int_t)c->started_ns, "FinishedAt", (json_int_t)c->finished_ns);
     if (kpod_json_str(c->extra, "error"))
         kpod_json_set_str(state, "Error", kpod_json_str(c->extra, "error"));
+    kpod_json_set_int(state, "LogDroppedBytes", kpod_json_int(c->extra, "log_dropped", 0));
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
         "ContainerName", c->name, "Pod", p->id, "PodName", p->name, "ImageID",

@@ -123,6 +123,11 @@ kpod_cmd_print_logs(struct kpod_ctx *ctx, struct kpod_pod_state **pods,
                 kpod_logs_read(src[i].path, &src[i].opts, sink, &src[i], &src[i].err) < 0 ? -1 : 0;
     }
     for (size_t i = 0; i < n; i++) {
+        long long dropped = kpod_json_int(ctrs[i]->extra, "log_dropped", 0);
+        if (dropped > 0) /* said on stderr, never mixed into the output */
+            kpod_warn("container '%s-%s': %lld bytes of output could not be logged (write "
+                      "errors, e.g. a full disk)",
+                      pods[i]->name, ctrs[i]->name, dropped);
         if (src[i].rc < 0 && rc == 0) {
             rc = -1;
             kpod_err_move(err, &src[i].err);

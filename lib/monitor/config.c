@@ -131,6 +131,7 @@ kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s, str
         s->oom_killed, "restart_count", s->restart_count, "started_ns", (json_int_t)s->started_ns,
         "finished_ns", (json_int_t)s->finished_ns);
     kpod_json_set_str(j, "error", s->error);
+    kpod_json_set_int(j, "log_dropped", (long long)s->log_dropped);
     _cleanup_free_ char *path = xasprintf("%s/status.json", state_dir);
     return kpod_json_save_file(path, j, false, 0600, err);
 }
@@ -152,6 +153,7 @@ kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct 
     s.restart_count = (int)kpod_json_int(j, "restart_count", 0);
     s.started_ns = kpod_json_int(j, "started_ns", 0);
     s.finished_ns = kpod_json_int(j, "finished_ns", 0);
+    s.log_dropped = (uint64_t)kpod_json_int(j, "log_dropped", 0);
     s.error = xstrdup(kpod_json_str(j, "error"));
     *ret = s;
     return 0;

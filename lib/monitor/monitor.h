@@ -128,7 +128,8 @@ struct kpod_ctr_status {
     bool oom_killed;
     int restart_count;
     int64_t started_ns, finished_ns;
-    char *error; /* why it could not start, or NULL */
+    uint64_t log_dropped; /* bytes of output the log could not take (disk full) */
+    char *error;          /* why it could not start, or NULL */
 };
 int kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct kpod_err **err);
 int kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s,
@@ -151,3 +152,29 @@ int kpod_monitor_spawn(const char *self, const char *pod_dir, const char *log_le
  * {"op":"status"}. Replies: {"ok":true,...} or {"ok":false,"error":"...","exit":N}. */
 json_t *kpod_monitor_call(const char *pod_dir, const json_t *req, int timeout_ms,
                           struct kpod_err **err);
+
+/* ---- attach (attach.c) ---- */
+enum {
+    KPOD_ATTACH_STDIN = 0,
+    KPOD_ATTACH_STDOUT = 1,
+    KPOD_ATTACH_STDERR = 2,
+    KPOD_ATTACH_EXIT = 3,
+};
+#define KPOD_ATTACH_MAX 8
+struct kpod_attach {
+    int lfd;
+    int clients[KPOD_ATTACH_MAX];
+    size_t n;
+};
+/* The monitor's side. */
+int kpod_attach_listen(struct kpod_attach *a, const char *state_dir, struct kpod_err **err);
+int kpod_attach_accept(struct kpod_attach *a);
+void kpod_attach_drop(struct kpod_attach *a, int fd);
+void kpod_attach_broadcast(struct kpod_attach *a, int stream, const void *buf, size_t len);
+/* Sends the exit frame and closes every client. */
+void kpod_attach_close(struct kpod_attach *a, int exit_code);
+void kpod_attach_fini(struct kpod_attach *a);
+/* The client's side: connect, send a frame, receive one (1 a frame, 0 the end, -1 broken). */
+int kpod_attach_connect(const char *state_dir, struct kpod_err **err);
+int kpod_attach_send(int fd, int stream, const void *buf, size_t len);
+int kpod_attach_recv(int fd, int *ret_stream, char **ret_buf, size_t *ret_len);

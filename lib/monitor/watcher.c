@@ -30,13 +30,24 @@
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 16
 
-enum ev_kind { EV_LISTEN = 1, EV_SIGNAL, EV_TIMER, EV_CLIENT, EV_OUT, EV_ERR };
+enum ev_kind {
+    EV_LISTEN = 1,
+    EV_SIGNAL,
+    EV_TIMER,
+    EV_CLIENT,
+    EV_OUT,
+    EV_ERR,
+    EV_ATTACH,
+    EV_ACLIENT
+};
 
 struct mctr {
     const struct kpod_monitor_ctr *cfg;
     bool tty;
     struct kpod_logw *log;
-    int out, err; /* read ends (the pty master in out for a terminal), -1 when closed */
+    int out, err;           /* read ends (the pty master in out for a terminal), -1 when closed */
+    int in;                 /* stdin's write end (stdin: true, no terminal), -1 */
+    struct kpod_attach att; /* `kpod attach` clients */
     struct kpod_ctr_status st;
     int64_t restart_at_ns; /* 0: none scheduled */
     int64_t backoff_ms;
@@ -77,6 +88,13 @@ evdata(enum ev_kind k, size_t i)
     return ((uint64_t)k << 32) | (uint64_t)i;
 }
 
+/* Attach clients carry their fd too: kind, fd, container index. */
+static uint64_t
+evclient(size_t i, int fd)
+{
+    return ((uint64_t)EV_ACLIENT << 32) | ((uint64_t)fd << 12) | (uint64_t)i;
+}
+
 static int
 watch(struct mon *m, int fd, enum ev_kind k, size_t i)
 {
@@ -87,6 +105,8 @@ watch(struct mon *m, int fd, enum ev_kind k, size_t i)
 static void
 save_status(struct mctr *c)
 {
+    if (c->log != NULL)
+        c->st.log_dropped = kpod_logw_dropped(c->log);
     _cleanup_err_ struct kpod_err *e = NULL;
     if (kpod_ctr_status_save(c->cfg->state_dir, &c->st, &e) < 0)
         kpod_warn("container '%s': %s", c->cfg->name, e->msg);
@@ -135,6 +155,9 @@ pump(struct mctr *c, int fd, enum kpod_log_stream stream, bool drain)
         if (n <= 0)
             return false; /* EOF, or EIO on a pty whose slave closed */
         kpod_logw_write(c->log, stream, buf, (size_t)n, now_ns());
+        kpod_attach_broadcast(&c->att,
+                              stream == KPOD_LOG_STDERR ? KPOD_ATTACH_STDERR : KPOD_ATTACH_STDOUT,
+                              buf, (size_t)n);
     } while (drain);
     return true;
 }
@@ -183,14 +206,17 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     if (spec == NULL)
         return kpod_err_prefix(err, "container '%s'", k->name);
     bool tty = c->tty = spec->process != NULL && spec->process->terminal;
+    int inp[2] = {-1, -1};
     if (!tty && (make_pipe(outp, err) < 0 || make_pipe(errp, err) < 0))
         return -1;
+    if (!tty && k->stdin_open && pipe2(inp, O_CLOEXEC) < 0)
+        return kpod_err_sys(err, "create stdin pipe");
     struct kpod_container_opts o = {
         .id = k->id,
         .bundle = k->bundle,
         .spec = spec,
         .state_dir = k->state_dir,
-        .stdio = {null, tty ? null : outp[1], tty ? null : errp[1]},
+        .stdio = {inp[0] >= 0 ? inp[0] : null, tty ? null : outp[1], tty ? null : errp[1]},
         .console_socket = -1,
         .cgroup_path = k->cgroup,
         .seccomp_cache = m->seccomp_cache,
@@ -202,6 +228,13 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
         close(outp[1]);
     if (errp[1] >= 0)
         close(errp[1]);
+    if (inp[0] >= 0)
+        close(inp[0]);
+    if (c->in >= 0)
+        close(c->in);
+    c->in = inp[1];
+    if (c->in >= 0)
+        fcntl(c->in, F_SETFL, O_NONBLOCK);
     if (r == 0)
         r = kpod_container_start(kc->fifo_path, kc->pid, kc->starttime, err);
     if (r < 0) {
@@ -354,6 +387,7 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
         close_stream(m, &c->err);
     if (c->probe_pid > 0)
         kill(c->probe_pid, SIGKILL);
+    kpod_attach_close(&c->att, kpod_container_exit_code(wstatus));
     c->st.exit_code = kpod_container_exit_code(wstatus);
     c->st.finished_ns = now_ns();
     snprintf(c->st.state, sizeof(c->st.state), "exited");
@@ -645,7 +679,9 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
         c->out = c->err = -1;
         c->st.exit_code = -1;
         snprintf(c->st.state, sizeof(c->st.state), "created");
-        if (kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0)
+        c->in = -1;
+        if (kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0 ||
+            kpod_attach_listen(&c->att, c->cfg->state_dir, err) < 0)
             return -1;
         c->log = kpod_logw_open(c->cfg->log_path, m->cfg->log_max_size, m->cfg->log_max_files, err);
         if (c->log == NULL)
@@ -671,6 +707,8 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
         bind(m->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(m->lfd, 16) < 0)
         return kpod_err_sys(err, "monitor socket in '%s'", pod_dir);
     watch(m, m->lfd, EV_LISTEN, 0);
+    for (size_t i = 0; i < m->n; i++)
+        watch(m, m->c[i].att.lfd, EV_ATTACH, i);
     watch(m, m->sfd, EV_SIGNAL, 0);
     watch(m, m->tfd, EV_TIMER, 0);
     return 0;
@@ -686,6 +724,9 @@ teardown(struct mon *m)
         if (c->err >= 0)
             close(c->err);
         kpod_logw_close(c->log);
+        kpod_attach_fini(&c->att);
+        if (c->in >= 0)
+            close(c->in);
         kpod_ctr_status_fini(&c->st);
     }
     free(m->c);
@@ -695,11 +736,48 @@ teardown(struct mon *m)
         close(m->lfd);
 }
 
+/* Input of an attached client: stdin data for the container; an empty frame closes stdin. */
+static void
+on_attach_input(struct mon *m, struct mctr *c, int fd)
+{
+    int stream = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    int r = kpod_attach_recv(fd, &stream, &buf, &len);
+    if (r <= 0) {
+        epoll_ctl(m->ep, EPOLL_CTL_DEL, fd, NULL);
+        kpod_attach_drop(&c->att, fd);
+        return;
+    }
+    int target = c->tty ? c->out : c->in;
+    if (stream == KPOD_ATTACH_STDIN && target >= 0) {
+        if (len == 0 && !c->tty) {
+            close(c->in);
+            c->in = -1;
+        } else if (kpod_fs_write_all(target, buf, len) < 0) {
+            kpod_debug("container '%s': stdin: %m", c->cfg->name);
+        }
+    }
+    free(buf);
+}
+
 static void
 dispatch(struct mon *m, uint64_t data)
 {
     enum ev_kind k = (enum ev_kind)(data >> 32);
     size_t i = (size_t)(data & 0xffffffffu);
+    if (k == EV_ACLIENT) {
+        on_attach_input(m, &m->c[data & 0xfff], (int)((data >> 12) & 0xfffff));
+        return;
+    }
+    if (k == EV_ATTACH) {
+        int fd = kpod_attach_accept(&m->c[i].att);
+        if (fd >= 0) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.u64 = evclient(i, fd)};
+            epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev);
+        }
+        return;
+    }
     switch (k) {
     case EV_LISTEN:
         on_client(m);

@@ -57,6 +57,7 @@ merge_status(struct kpod_store *s, const struct kpod_pod_state *p, struct kpod_c
     json_object_set_new(c->extra, "waiting", json_boolean(strcmp(st.state, "waiting") == 0));
     if (st.error != NULL)
         json_object_set_new(c->extra, "error", json_string(st.error));
+    kpod_json_set_int(c->extra, "log_dropped", (long long)st.log_dropped);
     kpod_ctr_status_fini(&st);
 }
 

@@ -139,3 +139,55 @@ EOF
     run_kpod 125 logs --since yesterday two-a
     assert "$output" =~ "invalid time 'yesterday'"
 }
+
+@test "a tty container's output is logged" {
+    play_cmd tty 'echo on-a-terminal; test -t 1 && echo is-a-tty' '    tty: true'
+    run_kpod wait tty-main
+    run_kpod logs tty-main
+    assert "$output" =~ "on-a-terminal" "output through the pty"
+    assert "$output" =~ "is-a-tty" "stdout was a terminal"
+}
+
+@test "a full disk drops output, counts it, and the container goes on" {
+    require_root
+    mkdir -p "$BATS_TEST_TMPDIR/small"
+    mount -t tmpfs -o size=3m tmpfs "$BATS_TEST_TMPDIR/small"
+    export KPOD_ROOT=$BATS_TEST_TMPDIR/small/root
+    run_kpod load -q -i "oci:$KPOD_TEST_IMAGES/busybox:latest"
+    cat >"$BATS_TEST_TMPDIR/full.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: full
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: localhost/busybox:latest
+    command: ["sh", "-c", "i=0; while [ \$i -lt 40000 ]; do echo line-\$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=\$((i+1)); done; echo done"]
+EOF
+    run_kpod play -q "$BATS_TEST_TMPDIR/full.yaml"
+    run_kpod wait full-main
+    assert "$output" == 0 "the container finished despite the full disk"
+    run_kpod inspect full-main --format '{{.State.LogDroppedBytes}}'
+    assert "$output" -gt 0 "dropped bytes counted"
+    KPOD_ALLOW_WARNINGS=1 run_kpod logs --tail 1 full-main
+    assert "$output" =~ "bytes of output could not be logged" "said on stderr"
+    run_kpod pod rm -f full
+    umount "$BATS_TEST_TMPDIR/small" || umount -l "$BATS_TEST_TMPDIR/small"
+}
+
+@test "attach: live output, the exit code, stdin to a stdin: true container" {
+    play_cmd att 'sleep 0.5; for i in 1 2 3; do echo tick$i; echo err$i >&2; sleep 0.2; done; exit 5'
+    run bash -c "'$KPOD' attach --no-stdin att-main 2>/dev/null"
+    assert "$status" == 5 "the container's exit code"
+    assert "$output" =~ "tick3" "live stdout"
+    assert "$output" !~ "err" "stderr kept apart"
+    play_cmd cat 'while read l; do echo got:$l; done; echo closed' '    stdin: true'
+    run bash -c "printf 'a\\nb\\n' | '$KPOD' attach cat-main"
+    assert "$status" == 0
+    assert "$output" == "$(printf 'got:a\ngot:b\nclosed')" "input in, EOF closed its stdin"
+    run_kpod 126 attach cat-main
+    assert "$output" =~ "cannot attach to container 'cat-main'"
+    run_kpod 127 attach nosuch
+}
