@@ -171,9 +171,13 @@ setup_file() {
     run_kpod __cgroup create "$CG/ctr1"
     run_kpod __cgroup create "$CG/ctr2/deeper"
     bg sleep 1000; local p1=$BG
-    bg sh -c 'sleep 1000 & sleep 1000 & wait'; local p2=$BG
+    # the shell forks its children only once it is in the cgroup, so they are in it too
+    bg sh -c "while [ ! -e '$BATS_TEST_TMPDIR/go' ]; do sleep 0.05; done; sleep 1000 & sleep 1000 & wait"
+    local p2=$BG
     run_kpod __cgroup enter "$CG/ctr1" "$p1"
     run_kpod __cgroup enter "$CG/ctr2/deeper" "$p2"
+    touch "$BATS_TEST_TMPDIR/go"
+    wait_for 20 eval '[ "$(pgrep -c -P $p2 sleep)" -ge 2 ]'
     run_kpod __cgroup freeze "$CG"
     run_kpod __cgroup destroy "$CG"
     run leftover_dirs

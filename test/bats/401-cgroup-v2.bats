@@ -67,9 +67,11 @@ setup_file() {
 
 @test "cgroup v2: destroy kills a frozen tree and removes it" {
     run_kpod __cgroup --v2-root "$CG_V2_ROOT" create "$CG/x/y"
-    bg sh -c 'sleep 1000 & sleep 1000 & wait'
+    bg sh -c "while [ ! -e '$BATS_TEST_TMPDIR/go' ]; do sleep 0.05; done; sleep 1000 & sleep 1000 & wait"
     local p=$BG
     run_kpod __cgroup --v2-root "$CG_V2_ROOT" enter "$CG/x/y" "$p"
+    touch "$BATS_TEST_TMPDIR/go"
+    wait_for 20 eval '[ "$(pgrep -c -P $p sleep)" -ge 2 ]'
     run_kpod __cgroup --v2-root "$CG_V2_ROOT" freeze "$CG"
     run_kpod __cgroup --v2-root "$CG_V2_ROOT" destroy "$CG"
     [[ ! -e $CG_V2_ROOT/$CG ]]
