@@ -387,3 +387,21 @@ kpod_cmd_confirm(const char *what)
         return false;
     return buf[0] == 'y' || buf[0] == 'Y';
 }
+
+int
+kpod_cmd_print_inspect(const json_t *all, const char *format, struct kpod_err **err)
+{
+    if (format != NULL && strcmp(format, "json") != 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(all, i, v)
+        {
+            if (kpod_cmd_print_json_field(v, format, err) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    _cleanup_free_ char *s = kpod_json_dumps(all, true);
+    printf("%s\n", s);
+    return 0;
+}

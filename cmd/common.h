@@ -54,6 +54,8 @@ json_t *kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_
 /* Prints format with each {{.Field.Sub}} replaced by that value of j (strings raw, others as
  * compact JSON), and a newline — podman's --format for inspect. */
 int kpod_cmd_print_json_field(const json_t *j, const char *format, struct kpod_err **err);
+/* inspect's output: the array as JSON, or each element through a {{.Field}} format. */
+int kpod_cmd_print_inspect(const json_t *all, const char *format, struct kpod_err **err);
 /* Prints a ps-like table of pids with podman's top descriptors (user, pid, ppid, pcpu, etime,
  * tty, time, args, comm, group, vsz, rss, state); NULL descriptors: the default set. */
 int kpod_cmd_print_top(pid_t *pids, size_t n, char **descriptors, struct kpod_err **err);

@@ -25,19 +25,7 @@ run_pod_inspect(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct 
         json_array_append_new(all, kpod_cmd_pod_json(p));
         kpod_pod_state_free(p);
     }
-    if (o->format != NULL && strcmp(o->format, "json") != 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(all, i, v)
-        {
-            if (kpod_cmd_print_json_field(v, o->format, err) < 0)
-                return -1;
-        }
-        return 0;
-    }
-    _cleanup_free_ char *s = kpod_json_dumps(all, true);
-    printf("%s\n", s);
-    return 0;
+    return kpod_cmd_print_inspect(all, o->format, err);
 }
 
 const struct kpod_cmd kpod_cmd_pod_inspect = {

@@ -40,27 +40,23 @@ label_matches(const json_t *labels, const char *want)
     return v != NULL && (eq == NULL || strcmp(v, eq + 1) == 0);
 }
 
-static int
-matches(const struct kpod_pod_state *p, char **filters, bool *ret, struct kpod_err **err)
+/* Filters were checked before: every key here is known. */
+static bool
+matches(const struct kpod_pod_state *p, char **filters)
 {
-    *ret = true;
+    bool ok = true;
     for (size_t i = 0; filters != NULL && filters[i] != NULL; i++) {
         const char *f = filters[i];
         if (kpod_str_has_prefix(f, "name="))
-            *ret = *ret && strstr(p->name, f + 5) != NULL;
+            ok = ok && strstr(p->name, f + 5) != NULL;
         else if (kpod_str_has_prefix(f, "id="))
-            *ret = *ret && kpod_str_has_prefix(p->id, f + 3);
+            ok = ok && kpod_str_has_prefix(p->id, f + 3);
         else if (kpod_str_has_prefix(f, "label="))
-            *ret = *ret && label_matches(p->labels, f + 6);
-        else if (kpod_str_has_prefix(f, "status="))
-            *ret = *ret && strcasecmp(kpod_pod_status(p), f + 7) == 0;
+            ok = ok && label_matches(p->labels, f + 6);
         else
-            return kpod_err_usage(err,
-                                  "pod ps: invalid filter '%s': want name=, id=, label= or "
-                                  "status=",
-                                  f);
+            ok = ok && strcasecmp(kpod_pod_status(p), f + 7) == 0;
     }
-    return 0;
+    return ok;
 }
 
 static void
@@ -111,11 +107,8 @@ run_pod_ps(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
                "# OF CONTAINERS");
         printf("%s\n", o->ctr_names ? "  NAMES" : o->ctr_status ? "  STATUS" : "");
     }
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        bool ok = false;
-        rc = matches(pods[i], o->filters, &ok, err);
-        if (rc < 0 || !ok)
+    for (size_t i = 0; i < n; i++) {
+        if (!matches(pods[i], o->filters))
             continue;
         if (json)
             json_array_append_new(out, kpod_cmd_pod_json(pods[i]));
@@ -125,11 +118,11 @@ run_pod_ps(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
             print_row(pods[i], o);
     }
     kpod_cmd_free_pods(pods, n);
-    if (rc == 0 && json) {
+    if (json) {
         _cleanup_free_ char *s = kpod_json_dumps(out, true);
         printf("%s\n", s);
     }
-    return rc;
+    return 0;
 }
 
 const struct kpod_cmd kpod_cmd_pod_ps = {

@@ -207,10 +207,18 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
         return kpod_err_prefix(err, "container '%s'", k->name);
     bool tty = c->tty = spec->process != NULL && spec->process->terminal;
     int inp[2] = {-1, -1};
-    if (!tty && (make_pipe(outp, err) < 0 || make_pipe(errp, err) < 0))
+    if (!tty && (make_pipe(outp, err) < 0 || make_pipe(errp, err) < 0 ||
+                 (k->stdin_open && pipe2(inp, O_CLOEXEC) < 0 &&
+                  kpod_err_sys(err, "create stdin pipe") < 0))) {
+        for (int f = 0; f < 2; f++) { /* nothing of a half-made launch stays open */
+            if (outp[f] >= 0)
+                close(outp[f]);
+            if (errp[f] >= 0)
+                close(errp[f]);
+        }
+        kpod_oci_spec_free(spec);
         return -1;
-    if (!tty && k->stdin_open && pipe2(inp, O_CLOEXEC) < 0)
-        return kpod_err_sys(err, "create stdin pipe");
+    }
     struct kpod_container_opts o = {
         .id = k->id,
         .bundle = k->bundle,

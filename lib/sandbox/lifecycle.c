@@ -150,6 +150,18 @@ stop_monitor(struct kpod_pod_state *p)
     }
 }
 
+/* A frozen pod cannot handle its stop signal: thaw it first. */
+static void
+thaw_if_paused(const struct kpod_pod_state *p)
+{
+    if (p->state != KPOD_STATE_PAUSED)
+        return;
+    struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, NULL);
+    if (cg != NULL)
+        kpod_cgroup_freeze(cg, false, NULL);
+    kpod_cgroup_free(cg);
+}
+
 static int
 teardown_network(struct kpod_ctx *ctx, struct kpod_pod_state *p, struct kpod_err **err)
 {
@@ -207,12 +219,7 @@ kpod_sandbox_stop(struct kpod_ctx *ctx, const char *id, int timeout, bool force,
     if (p == NULL) {
         rc = -1;
     } else if (p->state != KPOD_STATE_STOPPED) {
-        if (p->state == KPOD_STATE_PAUSED) {
-            struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, NULL);
-            if (cg != NULL)
-                kpod_cgroup_freeze(cg, false, NULL);
-            kpod_cgroup_free(cg);
-        }
+        thaw_if_paused(p);
         if (timeout < 0)
             timeout = (int)kpod_json_int(p->extra, "grace_seconds", 30);
         rc = stop_containers(&s, p, timeout, err);
@@ -447,12 +454,7 @@ kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpo
     }
     if (live) {
         struct kpod_err *ignored = NULL;
-        if (p->state == KPOD_STATE_PAUSED) {
-            struct kpod_cgroup *cg = kpod_cgroup_open(p->cgroup, false, NULL);
-            if (cg != NULL)
-                kpod_cgroup_freeze(cg, false, NULL);
-            kpod_cgroup_free(cg);
-        }
+        thaw_if_paused(p);
         stop_containers(&s, p, 0, &ignored);
         kpod_err_free(&ignored);
     }

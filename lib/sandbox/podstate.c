@@ -1,6 +1,8 @@
 /* The persisted pod state: struct <-> JSON, user-facing status, process identity. */
 #include "sandbox/sandbox.h"
 
+#include "container/container.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -242,45 +244,15 @@ kpod_pod_state_from_json(const json_t *j, struct kpod_err **err)
     return p;
 }
 
-/* Reads field 3 (state) and 22 (start time) of /proc/PID/stat; 0 when it does not exist. */
-static uint64_t
-proc_stat(pid_t pid, char *ret_state)
-{
-    if (pid <= 0)
-        return 0;
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = kpod_fs_read_all(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* comm may hold spaces and parentheses: fields resume after the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ')
-        return 0;
-    *ret_state = p[2];
-    p++;
-    for (int field = 3; field < 22 && p != NULL; field++)
-        p = strchr(p + 1, ' ');
-    return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
-}
-
+/* lib/container owns the reading of /proc/PID/stat (field 22, zombies excluded). */
 uint64_t
 kpod_proc_start_time(pid_t pid)
 {
-    char state;
-    return proc_stat(pid, &state);
+    return pid > 0 ? kpod_container_proc_starttime(pid) : 0;
 }
 
 bool
 kpod_proc_alive(pid_t pid, uint64_t start)
 {
-    char state = 0;
-    uint64_t now = proc_stat(pid, &state);
-    if (now == 0 || state == 'Z' || state == 'X')
-        return false;
-    return start == 0 || now == start;
+    return pid > 0 && kpod_container_proc_alive(pid, start);
 }
