@@ -224,6 +224,38 @@ kpod_cmd_ago(int64_t ns, char *buf, size_t len)
         snprintf(buf, len, "%lld day%s", (long long)(d / 86400), d / 86400 == 1 ? "" : "s");
 }
 
+const char *
+kpod_cmd_health(const struct kpod_ctr_state *c)
+{
+    const json_t *probes = json_object_get(c->extra, "probes");
+    if (probes == NULL || (c->state != KPOD_STATE_RUNNING && c->state != KPOD_STATE_PAUSED))
+        return NULL;
+    const json_t *live = json_object_get(probes, "Liveness");
+    const json_t *ready = json_object_get(probes, "Readiness");
+    bool live_failing = kpod_json_int(live, "FailingStreak", 0) > 0;
+    if (!kpod_json_bool(c->extra, "started", false))
+        return "starting";
+    if (ready != NULL && !kpod_json_bool(c->extra, "ready", false))
+        return kpod_json_str(ready, "Result") && strcmp(kpod_json_str(ready, "Result"), "unknown") == 0
+                   ? "starting"
+                   : "unhealthy";
+    return live_failing ? "unhealthy" : "healthy";
+}
+
+void
+kpod_cmd_pod_ready(const struct kpod_pod_state *p, size_t *ret_ready, size_t *ret_total)
+{
+    size_t ready = 0, total = 0;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        if (p->ctrs[i].init)
+            continue;
+        total++;
+        ready += kpod_json_bool(p->ctrs[i].extra, "ready", false);
+    }
+    *ret_ready = ready;
+    *ret_total = total;
+}
+
 void
 kpod_cmd_status_text(const struct kpod_ctr_state *c, char *buf, size_t len)
 {
@@ -234,7 +266,8 @@ kpod_cmd_status_text(const struct kpod_ctr_state *c, char *buf, size_t len)
         return;
     case KPOD_STATE_RUNNING:
         kpod_cmd_ago(c->started_ns, ago, sizeof(ago));
-        snprintf(buf, len, "Up %s", ago);
+        snprintf(buf, len, "Up %s%s%s%s", ago, kpod_cmd_health(c) ? " (" : "",
+                 kpod_cmd_health(c) ? kpod_cmd_health(c) : "", kpod_cmd_health(c) ? ")" : "");
         return;
     case KPOD_STATE_PAUSED:
         snprintf(buf, len, "Paused");
@@ -295,6 +328,15 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
     if (kpod_json_str(c->extra, "error"))
         kpod_json_set_str(state, "Error", kpod_json_str(c->extra, "error"));
     kpod_json_set_int(state, "LogDroppedBytes", kpod_json_int(c->extra, "log_dropped", 0));
+    json_object_set_new(state, "Ready", json_boolean(kpod_json_bool(c->extra, "ready", false)));
+    json_object_set_new(state, "Started",
+                        json_boolean(kpod_json_bool(c->extra, "started", false)));
+    const json_t *probes = json_object_get(c->extra, "probes");
+    if (probes != NULL) {
+        const char *h = kpod_cmd_health(c);
+        json_object_set_new(state, "Health", json_pack("{s:s, s:O}", "Status", h ? h : "stopped",
+                                                       "Probes", probes));
+    }
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
         "ContainerName", c->name, "Pod", p->id, "PodName", p->name, "ImageID",
@@ -316,6 +358,13 @@ kpod_cmd_pod_json(const struct kpod_pod_state *p)
         (json_int_t)p->created_ns, "CgroupPath", p->cgroup ? p->cgroup : "", "Labels", p->labels,
         "Annotations", p->annotations, "Containers", ctrs, "InfraPid", (json_int_t)p->infra_pid,
         "MonitorPid", (json_int_t)p->monitor_pid);
+    size_t ready = 0, total = 0;
+    kpod_cmd_pod_ready(p, &ready, &total);
+    char rtext[48];
+    snprintf(rtext, sizeof(rtext), "%zu/%zu", ready, total);
+    kpod_json_set_str(j, "Ready", rtext);
+    kpod_json_set_int(j, "ReadyContainers", (long long)ready);
+    kpod_json_set_int(j, "AppContainers", (long long)total);
     kpod_json_set_str(j, "NetNS", p->netns);
     const char *ip = p->network ? kpod_json_str(p->network, "ip") : NULL;
     kpod_json_set_str(j, "IP", ip ? ip : "");

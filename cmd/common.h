@@ -13,9 +13,6 @@ struct kpod_play_cli {
 };
 
 struct kpod_manifest;
-/* Warns about the parsed fields kpod does not act on yet (readinessProbe, startupProbe,
- * lifecycle postStart/preStop), naming each: never a silent ignore. */
-void kpod_cmd_warn_not_run(const struct kpod_manifest *m);
 
 /* `kpod play` without --dry-run: every pod of the files, all or nothing. */
 int kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **files,
@@ -42,6 +39,12 @@ int kpod_cmd_each_pod(struct kpod_ctx *ctx, int argc, char **argv, bool all, kpo
                       void *data, struct kpod_err **err);
 
 /* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
+/* podman's health word for a running container with probes: "starting" (startup probe not
+ * passed, or no readiness result yet), "healthy" (ready, liveness passing), "unhealthy"; NULL
+ * for a container without probes or not running. */
+const char *kpod_cmd_health(const struct kpod_ctr_state *c);
+/* Ready app containers (Kubernetes' READY column) and all app containers of a pod. */
+void kpod_cmd_pod_ready(const struct kpod_pod_state *p, size_t *ret_ready, size_t *ret_total);
 void kpod_cmd_status_text(const struct kpod_ctr_state *c, char *buf, size_t len);
 /* "3 minutes ago" */
 void kpod_cmd_ago(int64_t ns, char *buf, size_t len);

@@ -413,7 +413,6 @@ run_play(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
     warn_images(ctx, m);
-    kpod_cmd_warn_not_run(m);
     struct play pl = {.ctx = ctx, .o = o, .m = m};
     read_host_facts(&pl.host);
     _cleanup_json_ json_t *pods = json_array();

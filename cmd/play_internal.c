@@ -27,25 +27,6 @@ log_opts(char **opts, struct kpod_play_opts *po, struct kpod_err **err)
     return 0;
 }
 
-void
-kpod_cmd_warn_not_run(const struct kpod_manifest *m)
-{
-    for (size_t i = 0; i < m->n_pods; i++) {
-        const struct kpod_pod *p = &m->pods[i];
-        for (size_t j = 0; j < p->n_containers; j++) {
-            const struct kpod_container *c = &p->containers[j];
-            const char *what[] = {c->readiness.set ? "readinessProbe" : NULL,
-                                  c->startup.set ? "startupProbe" : NULL,
-                                  c->post_start.command ? "lifecycle.postStart" : NULL,
-                                  c->pre_stop.command ? "lifecycle.preStop" : NULL};
-            for (size_t k = 0; k < ARRAY_SIZE(what); k++)
-                if (what[k] != NULL)
-                    kpod_warn("pod '%s': container '%s': %s is not run by kpod yet, ignored",
-                              p->name, c->name, what[k]);
-        }
-    }
-}
-
 static void
 remove_pods(struct kpod_ctx *ctx, char **ids)
 {
@@ -116,7 +97,6 @@ kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **fi
     }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
-    kpod_cmd_warn_not_run(m);
     if (o->ip != NULL && m->n_pods > 1)
         return kpod_err_usage(err, "play: --ip needs exactly one pod, the files hold %zu",
                               m->n_pods);

@@ -64,8 +64,12 @@ print_row(const struct kpod_pod_state *p, const struct pod_ps_opts *o)
 {
     char created[48];
     kpod_cmd_ago(p->created_ns, created, sizeof(created));
-    printf("%-12.*s  %-20s  %-10s  %-20s  %-9zu", o->no_trunc ? 64 : 12, p->id, p->name,
-           kpod_pod_status(p), created, p->nctrs);
+    size_t ready = 0, total = 0;
+    kpod_cmd_pod_ready(p, &ready, &total);
+    char rtext[48];
+    snprintf(rtext, sizeof(rtext), "%zu/%zu", ready, total);
+    printf("%-12.*s  %-20s  %-10s  %-5s  %-20s  %-9zu", o->no_trunc ? 64 : 12, p->id, p->name,
+           kpod_pod_status(p), rtext, created, p->nctrs);
     if (o->ctr_names || o->ctr_status) {
         printf("  ");
         for (size_t i = 0; i < p->nctrs; i++) {
@@ -103,8 +107,8 @@ run_pod_ps(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
         return -1;
     _cleanup_json_ json_t *out = json_array();
     if (!json && !o->quiet) {
-        printf("%-12s  %-20s  %-10s  %-20s  %-9s", "POD ID", "NAME", "STATUS", "CREATED",
-               "# OF CONTAINERS");
+        printf("%-12s  %-20s  %-10s  %-5s  %-20s  %-9s", "POD ID", "NAME", "STATUS", "READY",
+               "CREATED", "# OF CONTAINERS");
         printf("%s\n", o->ctr_names ? "  NAMES" : o->ctr_status ? "  STATUS" : "");
     }
     for (size_t i = 0; i < n; i++) {

@@ -98,6 +98,13 @@ int parse_pod_spec(struct yctx *y, yaml_node_t *n, struct kpod_pod *pod);
 int parse_object_meta(struct yctx *y, yaml_node_t *n, struct kpod_pod *pod);
 int parse_seccomp(struct yctx *y, yaml_node_t *n, void *obj);
 int parse_container(struct yctx *y, yaml_node_t *n, struct kpod_container *c);
+/* parse_probe.c: container fields lifecycle, livenessProbe, readinessProbe, startupProbe, and
+ * the resolution of handler ports given by name (after the container's ports are known). */
+int parse_lifecycle(struct yctx *y, yaml_node_t *n, void *obj);
+int parse_liveness(struct yctx *y, yaml_node_t *n, void *obj);
+int parse_readiness(struct yctx *y, yaml_node_t *n, void *obj);
+int parse_startup(struct yctx *y, yaml_node_t *n, void *obj);
+int resolve_handler_ports(struct kpod_container *c, struct kpod_err **err);
 
 /* Validation across documents after parsing. */
 int manifest_validate(struct kpod_manifest *m, struct kpod_err **err);

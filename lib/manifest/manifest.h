@@ -135,15 +135,31 @@ struct kpod_security_context {
     struct kpod_seccomp_profile seccomp;
 };
 
-struct kpod_exec_action {
-    char **command; /* NULL: none */
+/* A probe or lifecycle handler: exactly one of exec, httpGet, tcpSocket. */
+enum kpod_handler_type {
+    KPOD_HANDLER_NONE = 0,
+    KPOD_HANDLER_EXEC,
+    KPOD_HANDLER_HTTP_GET,
+    KPOD_HANDLER_TCP_SOCKET,
+};
+
+struct kpod_handler {
+    enum kpod_handler_type type;
+    char **command;            /* exec */
+    char *host;                /* httpGet/tcpSocket: an IP address; NULL: the pod's address */
+    int port;                  /* httpGet/tcpSocket, resolved when given by name */
+    char *port_name;           /* the container port name it was given as, or NULL */
+    char *path;                /* httpGet: "/" when absent */
+    struct kpod_kvlist headers; /* httpGet.httpHeaders, in order */
+    struct kpod_pos pos;
 };
 
 struct kpod_probe {
     bool set;
-    char **exec;
+    struct kpod_handler handler;
     int initial_delay_seconds, period_seconds, timeout_seconds;
     int success_threshold, failure_threshold;
+    struct kpod_pos pos;
 };
 
 enum kpod_pull_policy {
@@ -172,7 +188,7 @@ struct kpod_container {
     struct kpod_security_context sec;
     bool tty, stdin_open, stdin_once;
     int stop_signal; /* lifecycle.stopSignal, 0: unset */
-    struct kpod_exec_action post_start, pre_stop;
+    struct kpod_handler post_start, pre_stop; /* lifecycle; type NONE when absent */
     struct kpod_probe liveness, readiness, startup;
     char *termination_message_path;
     struct kpod_pos pos;

@@ -1,5 +1,5 @@
-/* Container fields: command, env, ports, mounts, resources, securityContext, lifecycle,
- * probes. */
+/* Container fields: command, env, ports, mounts, resources, securityContext (lifecycle and
+ * probes: parse_probe.c). */
 #include "manifest/internal.h"
 
 #include <limits.h>
@@ -557,147 +557,6 @@ parse_security_context(struct yctx *y, yaml_node_t *n, void *obj)
 }
 
 static int
-parse_exec_action(struct yctx *y, yaml_node_t *n, char ***ret)
-{
-    static const struct field fields[] = {
-        {"command", F_STRV, 0, NULL},
-        {NULL, 0, 0, NULL},
-    };
-    if (y_walk_map(y, n, fields, ret) < 0)
-        return -1;
-    if (*ret == NULL)
-        return y_err_key(y, n, "command", "required");
-    return 0;
-}
-
-/* A lifecycle handler or probe: exec is supported, the network kinds are warned about. */
-static int
-parse_handler_map(struct yctx *y, yaml_node_t *n, char ***exec, const struct field *extra,
-                  void *extra_obj)
-{
-    if (y_expect_map(y, n) < 0)
-        return -1;
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = y_node(y, p->key), *v = y_node(y, p->value);
-        if (k == NULL || v == NULL)
-            return -1;
-        const char *key = y_scalar(k);
-        if (key == NULL)
-            return y_err(y, k, "mapping keys must be strings");
-        if (strcmp(key, "exec") == 0) {
-            size_t saved = y_push_key(y, key);
-            if (parse_exec_action(y, v, exec) < 0)
-                return -1;
-            y_pop(y, saved);
-        } else if (strcmp(key, "httpGet") == 0 || strcmp(key, "tcpSocket") == 0 ||
-                   strcmp(key, "grpc") == 0 || strcmp(key, "sleep") == 0) {
-            y_warn_key(y, k, key, "only exec handlers are supported, ignored");
-        } else if (extra == NULL) {
-            y_warn_key(y, k, key, "unknown field, ignored");
-        }
-    }
-    if (extra == NULL)
-        return 0;
-    /* the remaining scalar fields (probe timings) */
-    return y_walk_map(y, n, extra, extra_obj);
-}
-
-static int
-parse_hook(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    struct kpod_exec_action *a = obj;
-    return y_is_null(n) ? 0 : parse_handler_map(y, n, &a->command, NULL, NULL);
-}
-
-static int
-parse_post_start(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    return parse_hook(y, n, &((struct kpod_container *)obj)->post_start);
-}
-
-static int
-parse_pre_stop(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    return parse_hook(y, n, &((struct kpod_container *)obj)->pre_stop);
-}
-
-static int
-parse_stop_signal(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    struct kpod_container *c = obj;
-    char *s = NULL;
-    if (y_is_null(n))
-        return 0;
-    if (y_str(y, n, &s) < 0)
-        return -1;
-    c->stop_signal = kpod_signal_parse(s);
-    if (c->stop_signal <= 0)
-        return y_err(y, n, "invalid signal name '%s'", s);
-    return 0;
-}
-
-static int
-parse_lifecycle(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    static const struct field fields[] = {
-        {"postStart", F_FN, 0, parse_post_start},
-        {"preStop", F_FN, 0, parse_pre_stop},
-        {"stopSignal", F_FN, 0, parse_stop_signal},
-        {NULL, 0, 0, NULL},
-    };
-    return y_is_null(n) ? 0 : y_walk_map(y, n, fields, obj);
-}
-
-static int
-parse_probe(struct yctx *y, yaml_node_t *n, struct kpod_probe *pr)
-{
-#define P(f) offsetof(struct kpod_probe, f)
-    static const struct field fields[] = {
-        {"exec", F_IGNORE, 0, NULL},
-        {"httpGet", F_IGNORE, 0, NULL},
-        {"tcpSocket", F_IGNORE, 0, NULL},
-        {"grpc", F_IGNORE, 0, NULL},
-        {"initialDelaySeconds", F_INT, P(initial_delay_seconds), NULL},
-        {"periodSeconds", F_INT, P(period_seconds), NULL},
-        {"timeoutSeconds", F_INT, P(timeout_seconds), NULL},
-        {"successThreshold", F_INT, P(success_threshold), NULL},
-        {"failureThreshold", F_INT, P(failure_threshold), NULL},
-        {"terminationGracePeriodSeconds", F_UNSUPPORTED, 0, NULL},
-        {NULL, 0, 0, NULL},
-    };
-#undef P
-    if (y_is_null(n))
-        return 0;
-    *pr = (struct kpod_probe){
-        .period_seconds = 10, .timeout_seconds = 1, .success_threshold = 1, .failure_threshold = 3};
-    if (parse_handler_map(y, n, &pr->exec, fields, pr) < 0)
-        return -1;
-    pr->set = pr->exec != NULL;
-    if (pr->period_seconds < 1 || pr->timeout_seconds < 1 || pr->success_threshold < 1 ||
-        pr->failure_threshold < 1)
-        return y_err(y, n, "periodSeconds, timeoutSeconds and the thresholds must be at least 1");
-    return 0;
-}
-
-static int
-parse_liveness(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    return parse_probe(y, n, &((struct kpod_container *)obj)->liveness);
-}
-
-static int
-parse_readiness(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    return parse_probe(y, n, &((struct kpod_container *)obj)->readiness);
-}
-
-static int
-parse_startup(struct yctx *y, yaml_node_t *n, void *obj)
-{
-    return parse_probe(y, n, &((struct kpod_container *)obj)->startup);
-}
-
-static int
 parse_pull_policy(struct yctx *y, yaml_node_t *n, void *obj)
 {
     struct kpod_container *c = obj;
@@ -768,5 +627,5 @@ parse_container(struct yctx *y, yaml_node_t *n, struct kpod_container *c)
         return y_err_key(y, n, "image", "required");
     if (c->stdin_once && !c->stdin_open)
         return y_err_key(y, n, "stdinOnce", "requires stdin: true");
-    return 0;
+    return resolve_handler_ports(c, y->err);
 }

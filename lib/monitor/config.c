@@ -4,6 +4,119 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const probe_names[KPOD_PROBE_KINDS] = {"liveness", "readiness", "startup"};
+static const char *const handler_types[] = {NULL, "exec", "httpGet", "tcpSocket"};
+
+const char *
+kpod_probe_kind_name(enum kpod_probe_kind k)
+{
+    return (unsigned)k < KPOD_PROBE_KINDS ? probe_names[k] : "probe";
+}
+
+static void
+handler_fini(struct kpod_monitor_handler *h)
+{
+    kpod_strv_free(h->command);
+    free(h->host);
+    free(h->path);
+    kpod_strv_free(h->headers);
+}
+
+static json_t *
+strv_json(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static char **
+json_strv(const json_t *a)
+{
+    char **v = xcalloc(1, sizeof(char *));
+    size_t i;
+    json_t *s;
+    json_array_foreach(a, i, s) kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
+    return v;
+}
+
+static json_t *
+handler_json(const struct kpod_monitor_handler *h)
+{
+    json_t *o = json_pack("{s:s}", "type", handler_types[h->type]);
+    if (h->type == KPOD_MH_EXEC) {
+        json_object_set_new(o, "command", strv_json(h->command));
+        return o;
+    }
+    kpod_json_set_str(o, "host", h->host);
+    kpod_json_set_int(o, "port", h->port);
+    kpod_json_set_str(o, "path", h->path);
+    if (h->headers != NULL)
+        json_object_set_new(o, "headers", strv_json(h->headers));
+    return o;
+}
+
+static void
+handler_from_json(const json_t *j, struct kpod_monitor_handler *h)
+{
+    const char *t = kpod_json_str(j, "type");
+    for (size_t i = 1; t != NULL && i < ARRAY_SIZE(handler_types); i++)
+        if (strcmp(t, handler_types[i]) == 0)
+            h->type = (enum kpod_monitor_handler_type)i;
+    if (h->type == KPOD_MH_EXEC)
+        h->command = json_strv(json_object_get(j, "command"));
+    h->host = xstrdup(kpod_json_str(j, "host"));
+    h->port = (int)kpod_json_int(j, "port", 0);
+    h->path = xstrdup(kpod_json_str(j, "path"));
+    if (json_is_array(json_object_get(j, "headers")))
+        h->headers = json_strv(json_object_get(j, "headers"));
+}
+
+static void
+ctr_to_json(const struct kpod_monitor_ctr *k, json_t *o)
+{
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        const struct kpod_monitor_probe *pr = &k->probes[p];
+        if (pr->h.type == KPOD_MH_NONE)
+            continue;
+        json_t *j = handler_json(&pr->h);
+        kpod_json_set_int(j, "delay", pr->delay);
+        kpod_json_set_int(j, "period", pr->period);
+        kpod_json_set_int(j, "timeout", pr->timeout);
+        kpod_json_set_int(j, "success", pr->success);
+        kpod_json_set_int(j, "failure", pr->failure);
+        json_object_set_new(o, probe_names[p], j);
+    }
+    if (k->post_start.type != KPOD_MH_NONE)
+        json_object_set_new(o, "post_start", handler_json(&k->post_start));
+    if (k->pre_stop.type != KPOD_MH_NONE)
+        json_object_set_new(o, "pre_stop", handler_json(&k->pre_stop));
+    kpod_json_set_int(o, "grace_seconds", k->grace_seconds);
+}
+
+static void
+ctr_from_json(const json_t *v, struct kpod_monitor_ctr *k)
+{
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        const json_t *j = json_object_get(v, probe_names[p]);
+        struct kpod_monitor_probe *pr = &k->probes[p];
+        if (!json_is_object(j))
+            continue;
+        handler_from_json(j, &pr->h);
+        pr->delay = (int)kpod_json_int(j, "delay", 0);
+        pr->period = (int)kpod_json_int(j, "period", 10);
+        pr->timeout = (int)kpod_json_int(j, "timeout", 1);
+        pr->success = (int)kpod_json_int(j, "success", 1);
+        pr->failure = (int)kpod_json_int(j, "failure", 3);
+    }
+    if (json_is_object(json_object_get(v, "post_start")))
+        handler_from_json(json_object_get(v, "post_start"), &k->post_start);
+    if (json_is_object(json_object_get(v, "pre_stop")))
+        handler_from_json(json_object_get(v, "pre_stop"), &k->pre_stop);
+    k->grace_seconds = (int)kpod_json_int(v, "grace_seconds", 30);
+}
+
 static void
 ctr_fini(struct kpod_monitor_ctr *c)
 {
@@ -13,7 +126,10 @@ ctr_fini(struct kpod_monitor_ctr *c)
     free(c->state_dir);
     free(c->cgroup);
     free(c->log_path);
-    kpod_strv_free(c->liveness);
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++)
+        handler_fini(&c->probes[p].h);
+    handler_fini(&c->post_start);
+    handler_fini(&c->pre_stop);
 }
 
 void
@@ -44,15 +160,7 @@ kpod_monitor_config_to_json(const struct kpod_monitor_config *c)
         kpod_json_set_int(o, "stop_signal", k->stop_signal);
         json_object_set_new(o, "poststart", json_boolean(k->poststart));
         json_object_set_new(o, "poststop", json_boolean(k->poststop));
-        if (k->liveness != NULL) {
-            json_t *cmd = json_array();
-            for (size_t a = 0; k->liveness[a] != NULL; a++)
-                json_array_append_new(cmd, json_string(k->liveness[a]));
-            json_object_set_new(o, "liveness",
-                                json_pack("{s:o, s:i, s:i, s:i, s:i}", "exec", cmd, "delay",
-                                          k->live_delay, "period", k->live_period, "timeout",
-                                          k->live_timeout, "failures", k->live_failures));
-        }
+        ctr_to_json(k, o);
         json_array_append_new(ctrs, o);
     }
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "pod_id", c->pod_id, "pod_name",
@@ -101,18 +209,7 @@ kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err)
         k->stop_signal = (int)kpod_json_int(v, "stop_signal", 0);
         k->poststart = kpod_json_bool(v, "poststart", false);
         k->poststop = kpod_json_bool(v, "poststop", false);
-        json_t *live = json_object_get(v, "liveness");
-        if (json_is_object(live)) {
-            size_t a;
-            json_t *arg;
-            k->liveness = xcalloc(1, sizeof(char *));
-            json_array_foreach(json_object_get(live, "exec"), a, arg)
-                kpod_strv_push(&k->liveness, json_string_value(arg) ? json_string_value(arg) : "");
-            k->live_delay = (int)kpod_json_int(live, "delay", 0);
-            k->live_period = (int)kpod_json_int(live, "period", 10);
-            k->live_timeout = (int)kpod_json_int(live, "timeout", 1);
-            k->live_failures = (int)kpod_json_int(live, "failures", 3);
-        }
+        ctr_from_json(v, k);
     }
     if (bad) {
         kpod_monitor_config_free(c);
@@ -132,6 +229,18 @@ kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s, str
         "finished_ns", (json_int_t)s->finished_ns);
     kpod_json_set_str(j, "error", s->error);
     kpod_json_set_int(j, "log_dropped", (long long)s->log_dropped);
+    json_object_set_new(j, "ready", json_boolean(s->ready));
+    json_object_set_new(j, "started", json_boolean(s->started));
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        const struct kpod_probe_status *ps = &s->probes[p];
+        if (!ps->set)
+            continue;
+        json_t *o = json_pack("{s:i, s:I, s:i, s:I}", "result", ps->result, "last_ns",
+                              (json_int_t)ps->last_ns, "failures", ps->failures, "failed_ns",
+                              (json_int_t)ps->failed_ns);
+        kpod_json_set_str(o, "message", ps->message);
+        json_object_set_new(j, probe_names[p], o);
+    }
     _cleanup_free_ char *path = xasprintf("%s/status.json", state_dir);
     return kpod_json_save_file(path, j, false, 0600, err);
 }
@@ -155,6 +264,20 @@ kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct 
     s.finished_ns = kpod_json_int(j, "finished_ns", 0);
     s.log_dropped = (uint64_t)kpod_json_int(j, "log_dropped", 0);
     s.error = xstrdup(kpod_json_str(j, "error"));
+    s.ready = kpod_json_bool(j, "ready", false);
+    s.started = kpod_json_bool(j, "started", false);
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        const json_t *o = json_object_get(j, probe_names[p]);
+        struct kpod_probe_status *ps = &s.probes[p];
+        if (!json_is_object(o))
+            continue;
+        ps->set = true;
+        ps->result = (int)kpod_json_int(o, "result", 0);
+        ps->last_ns = kpod_json_int(o, "last_ns", 0);
+        ps->failures = (int)kpod_json_int(o, "failures", 0);
+        ps->failed_ns = kpod_json_int(o, "failed_ns", 0);
+        ps->message = xstrdup(kpod_json_str(o, "message"));
+    }
     *ret = s;
     return 0;
 }
@@ -164,4 +287,29 @@ kpod_ctr_status_fini(struct kpod_ctr_status *s)
 {
     free(s->error);
     s->error = NULL;
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        free(s->probes[p].message);
+        s->probes[p].message = NULL;
+    }
+}
+
+json_t *
+kpod_ctr_status_probes_json(const struct kpod_ctr_status *s)
+{
+    static const char *const titles[KPOD_PROBE_KINDS] = {"Liveness", "Readiness", "Startup"};
+    json_t *j = NULL;
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        const struct kpod_probe_status *ps = &s->probes[p];
+        if (!ps->set)
+            continue;
+        if (j == NULL)
+            j = json_object();
+        const char *res = ps->result > 0 ? "success" : ps->result < 0 ? "failure" : "unknown";
+        json_t *o = json_pack("{s:s, s:I, s:i, s:I}", "Result", res, "LastProbeTime",
+                              (json_int_t)ps->last_ns, "FailingStreak", ps->failures,
+                              "LastFailureTime", (json_int_t)ps->failed_ns);
+        kpod_json_set_str(o, "LastFailureMessage", ps->message);
+        json_object_set_new(j, titles[p], o);
+    }
+    return j;
 }

@@ -85,6 +85,33 @@ int kpod_logs_print(void *opts, const struct kpod_log_line *line);
 
 /* ---- The monitor process (console watcher, reaper, restart policy) ---- */
 
+/* A probe or lifecycle hook handler as the monitor runs it (lib/manifest's, resolved). */
+enum kpod_monitor_handler_type {
+    KPOD_MH_NONE = 0,
+    KPOD_MH_EXEC, /* inside the container, like kpod exec */
+    KPOD_MH_HTTP, /* HTTP/1.1 GET from the pod's network namespace */
+    KPOD_MH_TCP,  /* TCP connect from the pod's network namespace */
+};
+
+struct kpod_monitor_handler {
+    enum kpod_monitor_handler_type type;
+    char **command; /* EXEC */
+    char *host;     /* HTTP/TCP: an IP address; NULL: the pod's first address, else 127.0.0.1 */
+    int port;
+    char *path;    /* HTTP */
+    char **headers; /* HTTP: "Name: value" lines */
+};
+
+enum kpod_probe_kind { KPOD_PROBE_LIVENESS = 0, KPOD_PROBE_READINESS, KPOD_PROBE_STARTUP };
+#define KPOD_PROBE_KINDS 3
+const char *kpod_probe_kind_name(enum kpod_probe_kind k); /* "liveness", ... */
+
+struct kpod_monitor_probe {
+    struct kpod_monitor_handler h;
+    int delay, period, timeout; /* seconds */
+    int success, failure;       /* thresholds */
+};
+
 /* What the monitor watches: written by the sandbox to <pod dir>/monitor.json before the
  * monitor starts, read once by it. Containers in manifest order; init ones first. */
 struct kpod_monitor_ctr {
@@ -98,9 +125,9 @@ struct kpod_monitor_ctr {
     bool stdin_open;          /* keep stdin open (stdin: true), else /dev/null */
     int stop_signal;          /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
     bool poststart, poststop; /* the spec has OCI hooks of these stages */
-    /* livenessProbe exec, run by the monitor inside the container; NULL: none */
-    char **liveness;
-    int live_delay, live_period, live_timeout, live_failures; /* seconds, threshold */
+    struct kpod_monitor_probe probes[KPOD_PROBE_KINDS]; /* handler type NONE: no such probe */
+    struct kpod_monitor_handler post_start, pre_stop;   /* lifecycle hooks */
+    int grace_seconds; /* terminationGracePeriodSeconds, for a restart after a failed probe */
 };
 
 struct kpod_monitor_config {
@@ -130,7 +157,20 @@ struct kpod_ctr_status {
     int64_t started_ns, finished_ns;
     uint64_t log_dropped; /* bytes of output the log could not take (disk full) */
     char *error;          /* why it could not start, or NULL */
+    /* probes: ready (readiness passed, or running without a readiness probe), started (startup
+     * probe passed, or running without one), and the last result of each probe */
+    bool ready, started;
+    struct kpod_probe_status {
+        bool set;          /* the container has this probe */
+        int result;        /* 0 not run yet, 1 success, -1 failure */
+        int64_t last_ns;   /* when the last result came */
+        int failures;      /* failures in a row */
+        int64_t failed_ns; /* the last failure */
+        char *message;     /* its message, or NULL */
+    } probes[KPOD_PROBE_KINDS];
 };
+/* The probes of a status as inspect shows them: {"Liveness": {...}, ...}; NULL without any. */
+json_t *kpod_ctr_status_probes_json(const struct kpod_ctr_status *s);
 int kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct kpod_err **err);
 int kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s,
                          struct kpod_err **err);

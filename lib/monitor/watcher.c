@@ -53,11 +53,7 @@ struct mctr {
     int64_t backoff_ms;
     bool succeeded; /* an init container that exited 0 */
     uint64_t oom_before;
-    /* livenessProbe: the probe process in flight (0: none), when the next one is due, when the
-     * one in flight times out, and the failures in a row */
-    pid_t probe_pid;
-    int64_t probe_next_ns, probe_deadline_ns;
-    int probe_failures;
+    struct mprobes pr; /* probes and lifecycle hooks (probe.c) */
 };
 
 struct mon {
@@ -100,6 +96,12 @@ watch(struct mon *m, int fd, enum ev_kind k, size_t i)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = evdata(k, i)};
     return epoll_ctl(m->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static struct pctr
+pctr_of(const struct mon *m, struct mctr *c)
+{
+    return (struct pctr){c->cfg, &c->st, &c->pr, m->seccomp_cache};
 }
 
 static void
@@ -283,10 +285,11 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     kpod_cgroup_free(cg);
     save_status(c);
     kpod_info("container '%s' started, pid %d", k->name, (int)kc->pid);
-    c->probe_failures = 0;
-    c->probe_next_ns = k->liveness ? c->st.started_ns + (int64_t)k->live_delay * 1000000000LL : 0;
     if (k->poststart)
         run_hooks(c, KPOD_OCI_HOOK_POSTSTART, "running");
+    struct pctr pc = pctr_of(m, c);
+    if (probes_started(&pc, c->st.started_ns) & PR_SAVE)
+        save_status(c);
     malloc_trim(0);
     return 0;
 }
@@ -339,7 +342,7 @@ finish_start(struct mon *m, struct kpod_err *e)
         reply(m->start_client, json_pack("{s:b, s:o}", "ok", 1, "containers", ctrs));
     }
     m->start_client = -1;
-    arm_timer(m); /* liveness probes are due */
+    arm_timer(m); /* probes are due */
     malloc_trim(0);
     if (m->idle != NULL)
         m->idle();
@@ -357,9 +360,9 @@ arm_timer(struct mon *m)
     if (m->stopping && m->kill_at_ns && (!next || m->kill_at_ns < next))
         next = m->kill_at_ns;
     for (size_t i = 0; i < m->n && !m->stopping; i++) {
-        const struct mctr *c = &m->c[i];
-        int64_t due = c->probe_pid > 0 ? c->probe_deadline_ns : c->probe_next_ns;
-        if (c->cfg->liveness && strcmp(c->st.state, "running") == 0 && due && (!next || due < next))
+        struct pctr pc = pctr_of(m, &m->c[i]);
+        int64_t due = probes_next(&pc);
+        if (due && (!next || due < next))
             next = due;
     }
     struct itimerspec its = {0};
@@ -393,8 +396,8 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
         close_stream(m, &c->out);
     if (c->err >= 0 && !pump(c, c->err, KPOD_LOG_STDERR, true))
         close_stream(m, &c->err);
-    if (c->probe_pid > 0)
-        kill(c->probe_pid, SIGKILL);
+    struct pctr pc = pctr_of(m, c);
+    probes_exited(&pc);
     kpod_attach_close(&c->att, kpod_container_exit_code(wstatus));
     c->st.exit_code = kpod_container_exit_code(wstatus);
     c->st.finished_ns = now_ns();
@@ -451,7 +454,22 @@ maybe_finish_stop(struct mon *m)
     m->quit = true;
 }
 
-static bool probe_reaped(struct mon *m, pid_t pid, int wstatus);
+/* A probe or hook process ended; true when pid was one. */
+static bool
+probe_reaped(struct mon *m, pid_t pid, int wstatus)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        struct pctr pc = pctr_of(m, &m->c[i]);
+        int r = probes_reaped(&pc, pid, wstatus, now_ns());
+        if (r < 0)
+            continue;
+        if (r & PR_SAVE)
+            save_status(&m->c[i]);
+        arm_timer(m);
+        return true;
+    }
+    return false;
+}
 
 static void
 reap(struct mon *m)
@@ -476,95 +494,13 @@ reap(struct mon *m)
     maybe_finish_stop(m);
 }
 
-/* ---- livenessProbe (exec), run inside the container like kpod exec ---- */
-
 static void
-probe_failed(struct mon *m, struct mctr *c, const char *why)
-{
-    c->probe_failures++;
-    kpod_info("container '%s': liveness probe failed (%d of %d): %s", c->cfg->name,
-              c->probe_failures, c->cfg->live_failures, why);
-    if (c->probe_failures < c->cfg->live_failures)
-        return;
-    c->probe_failures = 0;
-    free(c->st.error);
-    c->st.error = xasprintf("liveness probe failed: %s", why);
-    save_status(c);
-    /* killed like Kubernetes does; the exit then goes through the restart policy */
-    kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup, SIGKILL, true, NULL);
-}
-
-static void
-probe_start(struct mon *m, struct mctr *c, int64_t now)
-{
-    c->probe_next_ns = now + (int64_t)c->cfg->live_period * 1000000000LL;
-    _cleanup_free_ char *cfgpath = xasprintf("%s/config.json", c->cfg->bundle);
-    _cleanup_err_ struct kpod_err *e = NULL;
-    struct kpod_oci_spec *spec = kpod_oci_spec_load_file(cfgpath, &e);
-    if (spec == NULL) {
-        probe_failed(m, c, e->msg);
-        return;
-    }
-    struct kpod_oci_process *pr = kpod_oci_spec_process(spec);
-    kpod_strv_free(pr->args);
-    pr->args = kpod_strv_dup(c->cfg->liveness);
-    pr->terminal = false;
-    _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    struct kpod_container_exec_opts o = {
-        .pid = c->st.pid,
-        .process = pr,
-        .seccomp = kpod_oci_spec_linux(spec)->seccomp,
-        .cgroup_path = c->cfg->cgroup,
-        .stdio = {null, null, null},
-        .console_socket = -1,
-        .seccomp_cache = m->seccomp_cache,
-    };
-    int console = -1;
-    if (kpod_container_exec(&o, &c->probe_pid, &console, &e) < 0) {
-        c->probe_pid = 0;
-        probe_failed(m, c, e->msg);
-    } else {
-        c->probe_deadline_ns = now + (int64_t)c->cfg->live_timeout * 1000000000LL;
-    }
-    kpod_oci_spec_free(spec);
-}
-
-/* A probe process ended; true when pid was one. */
-static bool
-probe_reaped(struct mon *m, pid_t pid, int wstatus)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        struct mctr *c = &m->c[i];
-        if (c->probe_pid != pid)
-            continue;
-        c->probe_pid = 0;
-        bool timed_out = WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL &&
-                         now_ns() >= c->probe_deadline_ns;
-        int code = kpod_container_exit_code(wstatus);
-        if (code == 0) {
-            c->probe_failures = 0;
-        } else if (strcmp(c->st.state, "running") == 0) {
-            char why[64];
-            snprintf(why, sizeof(why), timed_out ? "timed out after %ds" : "exit code %d",
-                     timed_out ? c->cfg->live_timeout : code);
-            probe_failed(m, c, why);
-        }
-        return true;
-    }
-    return false;
-}
-
-static void
-probes_due(struct mon *m, int64_t now)
+probes_due_all(struct mon *m, int64_t now)
 {
     for (size_t i = 0; i < m->n && !m->stopping; i++) {
-        struct mctr *c = &m->c[i];
-        if (c->cfg->liveness == NULL || strcmp(c->st.state, "running") != 0)
-            continue;
-        if (c->probe_pid > 0 && now >= c->probe_deadline_ns)
-            kill(c->probe_pid, SIGKILL); /* reaped as a timeout */
-        else if (c->probe_pid == 0 && c->probe_next_ns && now >= c->probe_next_ns)
-            probe_start(m, c, now);
+        struct pctr pc = pctr_of(m, &m->c[i]);
+        if (probes_due(&pc, now) & PR_SAVE)
+            save_status(&m->c[i]);
     }
 }
 
@@ -584,7 +520,7 @@ on_timer(struct mon *m)
         }
         m->kill_at_ns = 0;
     }
-    probes_due(m, now);
+    probes_due_all(m, now);
     for (size_t i = 0; i < m->n && !m->stopping; i++) {
         struct mctr *c = &m->c[i];
         if (!c->restart_at_ns || c->restart_at_ns > now)
@@ -620,7 +556,9 @@ op_stop(struct mon *m, int fd, const json_t *req)
                 save_status(c);
             }
             int csig = sig ? sig : c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
-            if (strcmp(c->st.state, "running") == 0)
+            struct pctr pc = pctr_of(m, c);
+            if (strcmp(c->st.state, "running") == 0 &&
+                (timeout == 0 || probes_stop(&pc, csig, now_ns()) == 0))
                 kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup,
                                     timeout == 0 ? SIGKILL : csig, false, NULL);
         }
@@ -688,6 +626,7 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
         c->st.exit_code = -1;
         snprintf(c->st.state, sizeof(c->st.state), "created");
         c->in = -1;
+        probes_init(&c->pr);
         if (kpod_fs_mkdir_p(c->cfg->state_dir, 0700, err) < 0 ||
             kpod_attach_listen(&c->att, c->cfg->state_dir, err) < 0)
             return -1;
@@ -735,6 +674,7 @@ teardown(struct mon *m)
         kpod_attach_fini(&c->att);
         if (c->in >= 0)
             close(c->in);
+        probes_fini(&c->pr);
         kpod_ctr_status_fini(&c->st);
     }
     free(m->c);

@@ -58,6 +58,12 @@ merge_status(struct kpod_store *s, const struct kpod_pod_state *p, struct kpod_c
     if (st.error != NULL)
         json_object_set_new(c->extra, "error", json_string(st.error));
     kpod_json_set_int(c->extra, "log_dropped", (long long)st.log_dropped);
+    bool up = c->state == KPOD_STATE_RUNNING || c->state == KPOD_STATE_PAUSED;
+    json_object_set_new(c->extra, "ready", json_boolean(up && st.ready));
+    json_object_set_new(c->extra, "started", json_boolean(up && st.started));
+    json_t *probes = kpod_ctr_status_probes_json(&st);
+    if (probes != NULL)
+        json_object_set_new(c->extra, "probes", probes);
     kpod_ctr_status_fini(&st);
 }
 

@@ -504,6 +504,50 @@ undo_monitor(void *data, struct kpod_err **err)
     return 0;
 }
 
+static void
+monitor_handler(const struct kpod_handler *h, struct kpod_monitor_handler *ret)
+{
+    static const enum kpod_monitor_handler_type types[] = {
+        [KPOD_HANDLER_NONE] = KPOD_MH_NONE,
+        [KPOD_HANDLER_EXEC] = KPOD_MH_EXEC,
+        [KPOD_HANDLER_HTTP_GET] = KPOD_MH_HTTP,
+        [KPOD_HANDLER_TCP_SOCKET] = KPOD_MH_TCP,
+    };
+    ret->type = types[h->type];
+    ret->command = h->command ? kpod_strv_dup(h->command) : NULL;
+    ret->host = xstrdup(h->host);
+    ret->port = h->port;
+    ret->path = xstrdup(h->path);
+    for (size_t i = 0; i < h->headers.n; i++) {
+        _cleanup_free_ char *line =
+            xasprintf("%s: %s", h->headers.items[i].key, h->headers.items[i].value);
+        kpod_strv_push(&ret->headers, line);
+    }
+}
+
+/* Probes and lifecycle hooks, run by the monitor (lib/monitor/probe.c). */
+static void
+monitor_probes(const struct kpod_container *c, struct kpod_monitor_ctr *k)
+{
+    const struct kpod_probe *ps[KPOD_PROBE_KINDS] = {
+        [KPOD_PROBE_LIVENESS] = &c->liveness,
+        [KPOD_PROBE_READINESS] = &c->readiness,
+        [KPOD_PROBE_STARTUP] = &c->startup,
+    };
+    for (int p = 0; p < KPOD_PROBE_KINDS; p++) {
+        if (!ps[p]->set)
+            continue;
+        monitor_handler(&ps[p]->handler, &k->probes[p].h);
+        k->probes[p].delay = ps[p]->initial_delay_seconds;
+        k->probes[p].period = ps[p]->period_seconds;
+        k->probes[p].timeout = ps[p]->timeout_seconds;
+        k->probes[p].success = ps[p]->success_threshold;
+        k->probes[p].failure = ps[p]->failure_threshold;
+    }
+    monitor_handler(&c->post_start, &k->post_start);
+    monitor_handler(&c->pre_stop, &k->pre_stop);
+}
+
 static struct kpod_monitor_config *
 monitor_config(struct play *pl)
 {
@@ -531,14 +575,8 @@ monitor_config(struct play *pl)
         k->init = cs->init;
         k->stdin_open = pl->pod->containers[i].stdin_open;
         k->stop_signal = (int)kpod_json_int(cs->extra, "stop_signal", 0);
-        const struct kpod_probe *lp = &pl->pod->containers[i].liveness;
-        if (lp->set && lp->exec != NULL) {
-            k->liveness = kpod_strv_dup(lp->exec);
-            k->live_delay = lp->initial_delay_seconds;
-            k->live_period = lp->period_seconds > 0 ? lp->period_seconds : 10;
-            k->live_timeout = lp->timeout_seconds > 0 ? lp->timeout_seconds : 1;
-            k->live_failures = lp->failure_threshold > 0 ? lp->failure_threshold : 3;
-        }
+        monitor_probes(&pl->pod->containers[i], k);
+        k->grace_seconds = (int)pl->pod->termination_grace_seconds;
         k->poststart = kpod_json_int(cs->extra, "hooks_poststart", 0) > 0;
         k->poststop = kpod_json_int(cs->extra, "hooks_poststop", 0) > 0;
     }
