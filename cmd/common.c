@@ -236,7 +236,8 @@ kpod_cmd_health(const struct kpod_ctr_state *c)
     if (!kpod_json_bool(c->extra, "started", false))
         return "starting";
     if (ready != NULL && !kpod_json_bool(c->extra, "ready", false))
-        return kpod_json_str(ready, "Result") && strcmp(kpod_json_str(ready, "Result"), "unknown") == 0
+        return kpod_json_str(ready, "Result") &&
+                       strcmp(kpod_json_str(ready, "Result"), "unknown") == 0
                    ? "starting"
                    : "unhealthy";
     return live_failing ? "unhealthy" : "healthy";
@@ -329,13 +330,12 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
         kpod_json_set_str(state, "Error", kpod_json_str(c->extra, "error"));
     kpod_json_set_int(state, "LogDroppedBytes", kpod_json_int(c->extra, "log_dropped", 0));
     json_object_set_new(state, "Ready", json_boolean(kpod_json_bool(c->extra, "ready", false)));
-    json_object_set_new(state, "Started",
-                        json_boolean(kpod_json_bool(c->extra, "started", false)));
+    json_object_set_new(state, "Started", json_boolean(kpod_json_bool(c->extra, "started", false)));
     const json_t *probes = json_object_get(c->extra, "probes");
     if (probes != NULL) {
         const char *h = kpod_cmd_health(c);
-        json_object_set_new(state, "Health", json_pack("{s:s, s:O}", "Status", h ? h : "stopped",
-                                                       "Probes", probes));
+        json_object_set_new(state, "Health",
+                            json_pack("{s:s, s:O}", "Status", h ? h : "stopped", "Probes", probes));
     }
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,

@@ -145,11 +145,11 @@ enum kpod_handler_type {
 
 struct kpod_handler {
     enum kpod_handler_type type;
-    char **command;            /* exec */
-    char *host;                /* httpGet/tcpSocket: an IP address; NULL: the pod's address */
-    int port;                  /* httpGet/tcpSocket, resolved when given by name */
-    char *port_name;           /* the container port name it was given as, or NULL */
-    char *path;                /* httpGet: "/" when absent */
+    char **command;             /* exec */
+    char *host;                 /* httpGet/tcpSocket: an IP address; NULL: the pod's address */
+    int port;                   /* httpGet/tcpSocket, resolved when given by name */
+    char *port_name;            /* the container port name it was given as, or NULL */
+    char *path;                 /* httpGet: "/" when absent */
     struct kpod_kvlist headers; /* httpGet.httpHeaders, in order */
     struct kpod_pos pos;
 };
@@ -187,7 +187,7 @@ struct kpod_container {
     struct kpod_resources resources;
     struct kpod_security_context sec;
     bool tty, stdin_open, stdin_once;
-    int stop_signal; /* lifecycle.stopSignal, 0: unset */
+    int stop_signal;                          /* lifecycle.stopSignal, 0: unset */
     struct kpod_handler post_start, pre_stop; /* lifecycle; type NONE when absent */
     struct kpod_probe liveness, readiness, startup;
     char *termination_message_path;

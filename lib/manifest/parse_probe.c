@@ -169,12 +169,9 @@ static int
 parse_http_get(struct yctx *y, yaml_node_t *n, void *obj)
 {
     static const struct field fields[] = {
-        {"path", F_STR, HW(h.path), NULL},
-        {"port", F_FN, 0, parse_port},
-        {"host", F_FN, 0, parse_host},
-        {"scheme", F_FN, 0, parse_scheme},
-        {"httpHeaders", F_FN, 0, parse_headers},
-        {NULL, 0, 0, NULL},
+        {"path", F_STR, HW(h.path), NULL},       {"port", F_FN, 0, parse_port},
+        {"host", F_FN, 0, parse_host},           {"scheme", F_FN, 0, parse_scheme},
+        {"httpHeaders", F_FN, 0, parse_headers}, {NULL, 0, 0, NULL},
     };
     struct hwalk *w = obj;
     w->h.type = KPOD_HANDLER_HTTP_GET;
@@ -304,11 +301,10 @@ parse_lifecycle(struct yctx *y, yaml_node_t *n, void *obj)
 static int
 parse_probe(struct yctx *y, yaml_node_t *n, struct kpod_probe *pr, bool one_success)
 {
-    struct hwalk w = {
-        .p = {.period_seconds = 10,
-              .timeout_seconds = 1,
-              .success_threshold = 1,
-              .failure_threshold = 3}};
+    struct hwalk w = {.p = {.period_seconds = 10,
+                            .timeout_seconds = 1,
+                            .success_threshold = 1,
+                            .failure_threshold = 3}};
     if (y_is_null(n))
         return 0;
     if (walk_handler(y, n, &w) < 0)
@@ -368,8 +364,8 @@ resolve_port(struct kpod_handler *h, const struct kpod_container *c, struct kpod
 int
 resolve_handler_ports(struct kpod_container *c, struct kpod_err **err)
 {
-    struct kpod_handler *hs[] = {&c->liveness.handler, &c->readiness.handler,
-                                 &c->startup.handler, &c->post_start, &c->pre_stop};
+    struct kpod_handler *hs[] = {&c->liveness.handler, &c->readiness.handler, &c->startup.handler,
+                                 &c->post_start, &c->pre_stop};
     for (size_t i = 0; i < ARRAY_SIZE(hs); i++)
         if (resolve_port(hs[i], c, err) < 0)
             return -1;

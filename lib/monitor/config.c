@@ -37,7 +37,8 @@ json_strv(const json_t *a)
     char **v = xcalloc(1, sizeof(char *));
     size_t i;
     json_t *s;
-    json_array_foreach(a, i, s) kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
+    json_array_foreach(a, i, s)
+        kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
     return v;
 }
 

@@ -15,8 +15,8 @@ int kpod_monitor_sockaddr(int dirfd, struct sockaddr_un *sa);
 /* One handler run in flight: an exec in the container, or a forked network check. Its output
  * (or the check's failure message) comes through out, read when it is reaped. */
 struct prun {
-    pid_t pid; /* 0: none */
-    int out;   /* read end, -1 */
+    pid_t pid;                       /* 0: none */
+    int out;                         /* read end, -1 */
     int64_t started_ns, deadline_ns; /* deadline 0: none */
 };
 
@@ -27,10 +27,10 @@ struct mprobes {
     int64_t next_ns[KPOD_PROBE_KINDS]; /* the next run; 0: not scheduled */
     int successes[KPOD_PROBE_KINDS];   /* in a row */
     struct prun hook;
-    int hook_kind;       /* PHOOK_* in flight */
-    bool hooked;         /* postStart done (or none): probes may run */
-    int pending_sig;     /* sent when the preStop hook ends; 0: none */
-    int64_t kill_at_ns;  /* a restart by a failed probe: SIGKILL at the end of the grace */
+    int hook_kind;      /* PHOOK_* in flight */
+    bool hooked;        /* postStart done (or none): probes may run */
+    int pending_sig;    /* sent when the preStop hook ends; 0: none */
+    int64_t kill_at_ns; /* a restart by a failed probe: SIGKILL at the end of the grace */
 };
 
 /* What probe.c needs of a container of the watcher. */

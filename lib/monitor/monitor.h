@@ -98,7 +98,7 @@ struct kpod_monitor_handler {
     char **command; /* EXEC */
     char *host;     /* HTTP/TCP: an IP address; NULL: the pod's first address, else 127.0.0.1 */
     int port;
-    char *path;    /* HTTP */
+    char *path;     /* HTTP */
     char **headers; /* HTTP: "Name: value" lines */
 };
 

@@ -188,8 +188,8 @@ pick_addr(const struct kpod_monitor_handler *h, struct sockaddr_storage *ss, soc
 }
 
 static int
-dial(const struct sockaddr_storage *ss, socklen_t sl, const char *addr, int64_t deadline,
-     char *msg, size_t len)
+dial(const struct sockaddr_storage *ss, socklen_t sl, const char *addr, int64_t deadline, char *msg,
+     size_t len)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
@@ -234,7 +234,8 @@ http_get(int fd, const struct kpod_monitor_handler *h, const char *addr, bool ho
 {
     static char req[REQ_MAX];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n", h->path ? h->path : "/");
-    const char *defaults[][2] = {{"Host", addr}, {"User-Agent", "kube-probe/kpod"}, {"Accept", "*/*"}};
+    const char *defaults[][2] = {
+        {"Host", addr}, {"User-Agent", "kube-probe/kpod"}, {"Accept", "*/*"}};
     for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
         if (!has_header(h->headers, defaults[i][0]))
             n += snprintf(req + n, sizeof(req) - (size_t)n, "%s: %s\r\n", defaults[i][0],
@@ -291,8 +292,8 @@ http_get(int fd, const struct kpod_monitor_handler *h, const char *addr, bool ho
 
 /* In the child: 0 success, else -1 with msg. */
 static int
-net_check(pid_t ctr_pid, const struct kpod_monitor_handler *h, int timeout_s, bool hook,
-          char *msg, size_t len)
+net_check(pid_t ctr_pid, const struct kpod_monitor_handler *h, int timeout_s, bool hook, char *msg,
+          size_t len)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)ctr_pid);
@@ -358,8 +359,8 @@ start_net(const struct pctr *c, const struct kpod_monitor_handler *h, int timeou
 }
 
 static int
-start_handler(const struct pctr *c, const struct kpod_monitor_handler *h, int timeout_s,
-              bool hook, struct prun *r, int64_t now, char **ret_msg)
+start_handler(const struct pctr *c, const struct kpod_monitor_handler *h, int timeout_s, bool hook,
+              struct prun *r, int64_t now, char **ret_msg)
 {
     int rc = h->type == KPOD_MH_EXEC ? start_exec(c, h->command, r, ret_msg)
                                      : start_net(c, h, timeout_s, hook, r, ret_msg);
@@ -459,8 +460,8 @@ probes_started(const struct pctr *c, int64_t now)
     if (c->cfg->post_start.type == KPOD_MH_NONE) {
         pr->hooked = true;
         c->st->started = c->cfg->probes[KPOD_PROBE_STARTUP].h.type == KPOD_MH_NONE;
-        c->st->ready = c->st->started &&
-                       c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE;
+        c->st->ready =
+            c->st->started && c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE;
         return PR_SAVE;
     }
     _cleanup_free_ char *msg = NULL;
@@ -532,8 +533,8 @@ hook_reaped(const struct pctr *c, int wstatus, int64_t now)
     char out[MSG_MAX];
     run_output(&pr->hook, out, sizeof(out));
     int kind = pr->hook_kind;
-    bool exec = (kind == PHOOK_POST_START ? c->cfg->post_start : c->cfg->pre_stop).type ==
-                KPOD_MH_EXEC;
+    bool exec =
+        (kind == PHOOK_POST_START ? c->cfg->post_start : c->cfg->pre_stop).type == KPOD_MH_EXEC;
     bool stale = pr->hook.started_ns < c->st->started_ns;
     run_clear(&pr->hook);
     pr->hook_kind = PHOOK_NONE;
@@ -558,8 +559,7 @@ hook_reaped(const struct pctr *c, int wstatus, int64_t now)
         return post_start_failed(c, msg, now);
     pr->hooked = true;
     c->st->started = c->cfg->probes[KPOD_PROBE_STARTUP].h.type == KPOD_MH_NONE;
-    c->st->ready =
-        c->st->started && c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE;
+    c->st->ready = c->st->started && c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE;
     return PR_SAVE;
 }
 
@@ -631,11 +631,11 @@ probes_next(const struct pctr *c)
 {
     const struct mprobes *pr = c->pr;
     int64_t next = 0;
-#define EARLIEST(t)                                                                               \
-    do {                                                                                          \
-        int64_t t_ = (t);                                                                         \
-        if (t_ && (!next || t_ < next))                                                           \
-            next = t_;                                                                            \
+#define EARLIEST(t)                                                                                \
+    do {                                                                                           \
+        int64_t t_ = (t);                                                                          \
+        if (t_ && (!next || t_ < next))                                                            \
+            next = t_;                                                                             \
     } while (0)
     if (!running(c))
         return 0;

@@ -29,6 +29,7 @@
 #define BACKOFF_RESET_NS (600LL * 1000000000LL)
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 16
+#define PRESTOP_FORCE_MAX_S 5 /* preStop's time on a stop with timeout 0 (rm -f, down) */
 
 enum ev_kind {
     EV_LISTEN = 1,
@@ -546,7 +547,7 @@ op_stop(struct mon *m, int fd, const json_t *req)
     m->stop_clients[m->nstop++] = fd;
     if (!m->stopping) {
         m->stopping = true;
-        long long timeout = kpod_json_int(req, "timeout", 30);
+        long long timeout = kpod_json_int(req, "timeout", 30), hooks = 0;
         int sig = (int)kpod_json_int(req, "signal", 0);
         for (size_t i = 0; i < m->n; i++) {
             struct mctr *c = &m->c[i];
@@ -555,14 +556,21 @@ op_stop(struct mon *m, int fd, const json_t *req)
                 snprintf(c->st.state, sizeof(c->st.state), "exited");
                 save_status(c);
             }
-            int csig = sig ? sig : c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
+            int csig = timeout == 0          ? SIGKILL
+                       : sig                 ? sig
+                       : c->cfg->stop_signal ? c->cfg->stop_signal
+                                             : SIGTERM;
             struct pctr pc = pctr_of(m, c);
-            if (strcmp(c->st.state, "running") == 0 &&
-                (timeout == 0 || probes_stop(&pc, csig, now_ns()) == 0))
-                kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup,
-                                    timeout == 0 ? SIGKILL : csig, false, NULL);
+            if (strcmp(c->st.state, "running") != 0)
+                continue;
+            if (probes_stop(&pc, csig, now_ns()) == 0) /* else preStop runs first */
+                kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup, csig, false, NULL);
+            else if (hooks < PRESTOP_FORCE_MAX_S)
+                hooks = c->cfg->grace_seconds < PRESTOP_FORCE_MAX_S ? c->cfg->grace_seconds
+                                                                    : PRESTOP_FORCE_MAX_S;
         }
-        m->kill_at_ns = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
+        /* a forced stop (rm -f, down) still gives preStop hooks a few seconds */
+        m->kill_at_ns = now_ns() + (timeout > 0 ? timeout : hooks) * 1000000000LL;
         arm_timer(m);
     }
     finish_start(m, NULL);

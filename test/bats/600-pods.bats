@@ -353,6 +353,7 @@ kind: Pod
 metadata:
   name: live
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: $IMAGE

@@ -261,6 +261,38 @@ EOF
     no_leftovers
 }
 
+@test "kpod pod rm -f and kpod down run preStop hooks too" {
+    mkdir "$BATS_TEST_TMPDIR/out"
+    f=$(probe_pod gone Always <<EOF
+    command: [sleep, "1000"]
+    volumeMounts: [{name: out, mountPath: /out}]
+    lifecycle:
+      preStop:
+        httpGet: {port: 9}
+  - name: second
+    image: $IMAGE
+    command: [sleep, "1000"]
+    volumeMounts: [{name: out, mountPath: /out}]
+    lifecycle:
+      preStop:
+        exec:
+          command: [sh, -c, "echo removed > /out/prestop"]
+  volumes:
+  - {name: out, hostPath: {path: $BATS_TEST_TMPDIR/out}}
+EOF
+)
+    run_kpod play --tls-verify=false -q "$f"
+    wait_for field_is gone-second '{{.State.Started}}' true
+    run_kpod pod rm -f gone
+    assert "$(cat "$BATS_TEST_TMPDIR/out/prestop")" == removed "preStop ran on rm -f"
+    rm "$BATS_TEST_TMPDIR/out/prestop"
+    run_kpod play --tls-verify=false -q "$f"
+    wait_for field_is gone-second '{{.State.Started}}' true
+    run_kpod down "$f"
+    assert "$(cat "$BATS_TEST_TMPDIR/out/prestop")" == removed "preStop ran on down"
+    no_leftovers
+}
+
 @test "probe and hook errors in the manifest name file:line:column" {
     f="$BATS_TEST_TMPDIR/bad.yaml"
     printf '%s\n' "apiVersion: v1" "kind: Pod" "metadata:" "  name: bad" "spec:" \

@@ -41,8 +41,8 @@ has_warning(const struct kpod_manifest *m, const char *want)
 }
 
 /* Lines 1-9; the container's fields start on line 10 at column 5. */
-#define CTR                                                                                       \
-    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: a\n"     \
+#define CTR                                                                                        \
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: a\n"       \
     "    image: x\n    ports: [{name: http, containerPort: 8080}]\n"
 
 static void
