@@ -1,4 +1,5 @@
-/* Unit tests for lib/monitor's k8s-file logs: timestamps, writer, rotation, reader, tail. */
+/* Unit tests for lib/monitor: k8s-file logs (timestamps, writer, rotation, reader, tail), the
+ * monitor config and the status file with probe results. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -170,6 +171,77 @@ test_dropped(void)
     kpod_logw_close(w);
 }
 
+/* Probes and hooks survive monitor.json; probe results survive status.json. */
+static void
+test_probe_config(void)
+{
+    struct kpod_monitor_ctr k = {.name = "a",
+                                 .id = "1",
+                                 .bundle = "/b",
+                                 .state_dir = dir,
+                                 .log_path = "/l",
+                                 .grace_seconds = 7};
+    char *cmd[] = {"test", "-f", "/x", NULL};
+    char *hdr[] = {"X-A: b", NULL};
+    k.probes[KPOD_PROBE_LIVENESS] =
+        (struct kpod_monitor_probe){.h = {.type = KPOD_MH_EXEC, .command = cmd},
+                                    .delay = 2,
+                                    .period = 3,
+                                    .timeout = 4,
+                                    .success = 1,
+                                    .failure = 5};
+    k.probes[KPOD_PROBE_READINESS] = (struct kpod_monitor_probe){
+        .h = {.type = KPOD_MH_HTTP, .port = 8080, .path = "/h", .headers = hdr},
+        .period = 1,
+        .timeout = 1,
+        .success = 2,
+        .failure = 3};
+    k.pre_stop = (struct kpod_monitor_handler){.type = KPOD_MH_TCP, .host = "10.0.0.1", .port = 9};
+    struct kpod_monitor_config c = {.pod_id = "p",
+                                    .pod_name = "n",
+                                    .pod_dir = "/d",
+                                    .restart_policy = "Always",
+                                    .ctrs = &k,
+                                    .nctrs = 1};
+    json_t *j = kpod_monitor_config_to_json(&c);
+    struct kpod_err *e = NULL;
+    struct kpod_monitor_config *back = kpod_monitor_config_from_json(j, &e);
+    json_decref(j);
+    ok(back != NULL, "config round trip");
+    if (back == NULL)
+        return;
+    const struct kpod_monitor_ctr *b = &back->ctrs[0];
+    is_int(b->probes[KPOD_PROBE_LIVENESS].h.type, KPOD_MH_EXEC, "liveness exec");
+    is_str(b->probes[KPOD_PROBE_LIVENESS].h.command[2], "/x", "its command");
+    is_int(b->probes[KPOD_PROBE_LIVENESS].failure, 5, "failure threshold");
+    is_int(b->probes[KPOD_PROBE_LIVENESS].delay, 2, "delay");
+    is_int(b->probes[KPOD_PROBE_READINESS].h.type, KPOD_MH_HTTP, "readiness httpGet");
+    is_str(b->probes[KPOD_PROBE_READINESS].h.headers[0], "X-A: b", "header");
+    is_int(b->probes[KPOD_PROBE_READINESS].success, 2, "success threshold");
+    is_int(b->probes[KPOD_PROBE_STARTUP].h.type, KPOD_MH_NONE, "no startup probe");
+    is_int(b->post_start.type, KPOD_MH_NONE, "no postStart");
+    is_int(b->pre_stop.type, KPOD_MH_TCP, "preStop tcp");
+    is_str(b->pre_stop.host, "10.0.0.1", "its host");
+    is_int(b->grace_seconds, 7, "grace");
+    kpod_monitor_config_free(back);
+
+    struct kpod_ctr_status st = {.exit_code = -1, .ready = true, .started = true};
+    snprintf(st.state, sizeof(st.state), "running");
+    st.probes[KPOD_PROBE_READINESS] = (struct kpod_probe_status){
+        .set = true, .result = -1, .last_ns = 5, .failures = 2, .failed_ns = 5, .message = "boom"};
+    ok(kpod_ctr_status_save(dir, &st, &e) == 0, "status saved");
+    struct kpod_ctr_status got;
+    ok(kpod_ctr_status_load(dir, &got, &e) == 0, "status loaded");
+    ok(got.ready && got.started, "ready and started");
+    ok(!got.probes[KPOD_PROBE_LIVENESS].set, "no liveness");
+    is_int(got.probes[KPOD_PROBE_READINESS].failures, 2, "failing streak");
+    is_str(got.probes[KPOD_PROBE_READINESS].message, "boom", "failure message");
+    json_t *pj = kpod_ctr_status_probes_json(&got);
+    is_str(kpod_json_str(json_object_get(pj, "Readiness"), "Result"), "failure", "inspect view");
+    json_decref(pj);
+    kpod_ctr_status_fini(&got);
+}
+
 int
 main(void)
 {
@@ -182,6 +254,7 @@ main(void)
     test_rotation();
     test_handwritten();
     test_dropped();
+    test_probe_config();
     struct kpod_err *e = NULL;
     kpod_fs_rm_rf(dir, &e);
     return tap_done();
