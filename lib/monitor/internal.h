@@ -31,6 +31,7 @@ struct mprobes {
     bool hooked;        /* postStart done (or none): probes may run */
     int pending_sig;    /* sent when the preStop hook ends; 0: none */
     int64_t kill_at_ns; /* a restart by a failed probe: SIGKILL at the end of the grace */
+    bool dying;         /* being killed for a restart: no more probes */
 };
 
 /* What probe.c needs of a container of the watcher. */

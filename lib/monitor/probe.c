@@ -432,8 +432,7 @@ static bool
 eligible(const struct pctr *c, int k)
 {
     const struct mprobes *pr = c->pr;
-    if (c->cfg->probes[k].h.type == KPOD_MH_NONE || !pr->hooked || pr->kill_at_ns ||
-        pr->pending_sig)
+    if (c->cfg->probes[k].h.type == KPOD_MH_NONE || !pr->hooked || pr->dying || pr->pending_sig)
         return false;
     return k == KPOD_PROBE_STARTUP ? !c->st->started : c->st->started;
 }
@@ -455,6 +454,7 @@ probes_started(const struct pctr *c, int64_t now)
     }
     pr->kill_at_ns = 0;
     pr->pending_sig = 0;
+    pr->dying = false;
     pr->hooked = false;
     c->st->started = c->st->ready = false;
     if (c->cfg->post_start.type == KPOD_MH_NONE) {
@@ -491,6 +491,7 @@ grace_kill(const struct pctr *c, int64_t now)
     int sig = c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
     int64_t grace = c->cfg->grace_seconds > 0 ? c->cfg->grace_seconds : 0;
     c->pr->kill_at_ns = now + grace * NS;
+    c->pr->dying = true;
     if (grace == 0) {
         kpod_container_kill(c->st->pid, c->st->starttime, c->cfg->cgroup, SIGKILL, true, NULL);
         return 0;
@@ -620,7 +621,7 @@ probes_due(const struct pctr *c, int64_t now)
             continue;
         pr->next_ns[k] = now + (int64_t)c->cfg->probes[k].period * NS;
         flags |= run_probe(c, k, now);
-        if (!running(c) || pr->kill_at_ns)
+        if (!running(c) || pr->dying)
             break;
     }
     return flags;
@@ -663,5 +664,6 @@ probes_exited(const struct pctr *c)
         kill(pr->hook.pid, SIGKILL);
     pr->kill_at_ns = 0;
     pr->pending_sig = 0;
+    pr->dying = false;
     c->st->ready = c->st->started = false;
 }
