@@ -159,6 +159,7 @@ struct kpod_probe {
     struct kpod_handler handler;
     int initial_delay_seconds, period_seconds, timeout_seconds;
     int success_threshold, failure_threshold;
+    long long termination_grace_seconds; /* the probe's own, for a kill; KPOD_UNSET: the pod's */
     struct kpod_pos pos;
 };
 

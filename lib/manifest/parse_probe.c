@@ -231,7 +231,7 @@ static const struct field probe_fields[] = {
     {"timeoutSeconds", F_INT, HW(p.timeout_seconds), NULL},
     {"successThreshold", F_INT, HW(p.success_threshold), NULL},
     {"failureThreshold", F_INT, HW(p.failure_threshold), NULL},
-    {"terminationGracePeriodSeconds", F_UNSUPPORTED, 0, NULL},
+    {"terminationGracePeriodSeconds", F_LL, HW(p.termination_grace_seconds), NULL},
     {NULL, 0, 0, NULL},
 };
 
@@ -304,7 +304,8 @@ parse_probe(struct yctx *y, yaml_node_t *n, struct kpod_probe *pr, bool one_succ
     struct hwalk w = {.p = {.period_seconds = 10,
                             .timeout_seconds = 1,
                             .success_threshold = 1,
-                            .failure_threshold = 3}};
+                            .failure_threshold = 3,
+                            .termination_grace_seconds = KPOD_UNSET}};
     if (y_is_null(n))
         return 0;
     if (walk_handler(y, n, &w) < 0)
@@ -320,6 +321,11 @@ parse_probe(struct yctx *y, yaml_node_t *n, struct kpod_probe *pr, bool one_succ
                                                    : NULL;
     if (zero != NULL)
         return y_err_key(y, n, zero, "must be at least 1");
+    if (pr->termination_grace_seconds != KPOD_UNSET && !one_success)
+        return y_err_key(y, n, "terminationGracePeriodSeconds",
+                         "must not be set for readiness probes");
+    if (pr->termination_grace_seconds == 0)
+        return y_err_key(y, n, "terminationGracePeriodSeconds", "must be at least 1");
     if (one_success && pr->success_threshold != 1)
         return y_err_key(y, n, "successThreshold",
                          "must be 1 for liveness and startup probes (got %d)",

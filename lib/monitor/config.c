@@ -87,6 +87,7 @@ ctr_to_json(const struct kpod_monitor_ctr *k, json_t *o)
         kpod_json_set_int(j, "timeout", pr->timeout);
         kpod_json_set_int(j, "success", pr->success);
         kpod_json_set_int(j, "failure", pr->failure);
+        kpod_json_set_int(j, "grace", pr->grace);
         json_object_set_new(o, probe_names[p], j);
     }
     if (k->post_start.type != KPOD_MH_NONE)
@@ -110,6 +111,7 @@ ctr_from_json(const json_t *v, struct kpod_monitor_ctr *k)
         pr->timeout = (int)kpod_json_int(j, "timeout", 1);
         pr->success = (int)kpod_json_int(j, "success", 1);
         pr->failure = (int)kpod_json_int(j, "failure", 3);
+        pr->grace = (int)kpod_json_int(j, "grace", -1);
     }
     if (json_is_object(json_object_get(v, "post_start")))
         handler_from_json(json_object_get(v, "post_start"), &k->post_start);

@@ -110,6 +110,7 @@ struct kpod_monitor_probe {
     struct kpod_monitor_handler h;
     int delay, period, timeout; /* seconds */
     int success, failure;       /* thresholds */
+    int grace;                  /* the probe's terminationGracePeriodSeconds; -1: the pod's */
 };
 
 /* What the monitor watches: written by the sandbox to <pod dir>/monitor.json before the

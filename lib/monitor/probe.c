@@ -373,7 +373,7 @@ start_handler(const struct pctr *c, const struct kpod_monitor_handler *h, int ti
 
 /* ---- results ---- */
 
-static int grace_kill(const struct pctr *c, int64_t now);
+static int grace_kill(const struct pctr *c, int grace_s, int64_t now);
 
 static int
 probe_result(const struct pctr *c, int k, bool ok, const char *msg, int64_t now)
@@ -415,7 +415,7 @@ probe_result(const struct pctr *c, int k, bool ok, const char *msg, int64_t now)
     free(c->st->error);
     c->st->error = xasprintf("%s probe failed: %s", kpod_probe_kind_name(k), msg);
     c->st->ready = false;
-    return grace_kill(c, now) | PR_SAVE;
+    return grace_kill(c, p->grace >= 0 ? p->grace : c->cfg->grace_seconds, now) | PR_SAVE;
 }
 
 static int
@@ -481,15 +481,15 @@ post_start_failed(const struct pctr *c, const char *msg, int64_t now)
     free(c->st->error);
     c->st->error = xasprintf("PostStartHookError: %s", msg);
     kpod_info("container '%s': %s", c->cfg->name, c->st->error);
-    return grace_kill(c, now) | PR_SAVE;
+    return grace_kill(c, c->cfg->grace_seconds, now) | PR_SAVE;
 }
 
 /* Stops the container for a restart: preStop, its stop signal, SIGKILL after the grace. */
 static int
-grace_kill(const struct pctr *c, int64_t now)
+grace_kill(const struct pctr *c, int grace_s, int64_t now)
 {
     int sig = c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
-    int64_t grace = c->cfg->grace_seconds > 0 ? c->cfg->grace_seconds : 0;
+    int64_t grace = grace_s > 0 ? grace_s : 0;
     c->pr->kill_at_ns = now + grace * NS;
     c->pr->dying = true;
     if (grace == 0) {

@@ -543,6 +543,9 @@ monitor_probes(const struct kpod_container *c, struct kpod_monitor_ctr *k)
         k->probes[p].timeout = ps[p]->timeout_seconds;
         k->probes[p].success = ps[p]->success_threshold;
         k->probes[p].failure = ps[p]->failure_threshold;
+        k->probes[p].grace = ps[p]->termination_grace_seconds == KPOD_UNSET
+                                 ? -1
+                                 : (int)ps[p]->termination_grace_seconds;
     }
     monitor_handler(&c->post_start, &k->post_start);
     monitor_handler(&c->pre_stop, &k->pre_stop);

@@ -92,8 +92,12 @@ EOF
         command: ["false"]
       periodSeconds: 1
       failureThreshold: 1
+      terminationGracePeriodSeconds: 1
 EOF
 )
+    # the probe's grace period wins over the pod's
+    sed -i 's/^  terminationGracePeriodSeconds: 1$/  terminationGracePeriodSeconds: 300/' "$f"
+    grep -q '^  terminationGracePeriodSeconds: 300' "$f"
     run_kpod play --tls-verify=false -q "$f"
     wait_for restarts_at_least lp-main 3
     run_kpod inspect lp-main --format '{{.State.Health.Probes.Liveness.LastFailureMessage}}'

@@ -62,6 +62,7 @@ test_handlers(void)
                         "      failureThreshold: 5\n"
                         "    startupProbe:\n"
                         "      tcpSocket: {port: 9090, host: 127.0.0.1}\n"
+                        "      terminationGracePeriodSeconds: 9\n"
                         "    lifecycle:\n"
                         "      postStart: {exec: {command: [touch, /tmp/x]}}\n"
                         "      preStop: {httpGet: {port: 8080, host: localhost}}\n";
@@ -78,6 +79,8 @@ test_handlers(void)
     is_int(c->liveness.success_threshold, 1, "successThreshold defaults to 1");
     is_int(c->liveness.failure_threshold, 3, "failureThreshold defaults to 3");
     is_int(c->liveness.initial_delay_seconds, 0, "no initial delay");
+    is_int(c->liveness.termination_grace_seconds, KPOD_UNSET, "no probe grace");
+    is_int(c->startup.termination_grace_seconds, 9, "startup probe grace");
     const struct kpod_probe *r = &c->readiness;
     is_int(r->handler.type, KPOD_HANDLER_HTTP_GET, "readiness httpGet");
     is_int(r->handler.port, 8080, "port by name resolves to the containerPort");
@@ -138,6 +141,10 @@ test_errors(void)
                "liveness successThreshold");
     expect_err(CTR "    startupProbe:\n      exec: {command: [true]}\n      successThreshold: 3\n",
                "must be 1 for liveness and startup probes", "startup successThreshold");
+    expect_err(CTR "    readinessProbe:\n      exec: {command: [true]}\n"
+                   "      terminationGracePeriodSeconds: 5\n",
+               "readinessProbe.terminationGracePeriodSeconds: must not be set for readiness probes",
+               "no grace for readiness");
     expect_err(CTR "    readinessProbe:\n      exec: {command: [true]}\n      periodSeconds: 0\n",
                "readinessProbe.periodSeconds: must be at least 1", "zero period");
     expect_err(CTR "    readinessProbe:\n      exec: {}\n", "exec.command: required",
