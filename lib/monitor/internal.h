@@ -42,6 +42,12 @@ struct pctr {
     const char *seccomp_cache;
 };
 
+/* probe_net.c: forks the check of an httpGet or tcpSocket handler from inside the network
+ * namespace of ctr_pid; *ret_fd gets its failure message once it has exited (0 success, 1
+ * failure). timeout_s bounds the whole check; with hook, any HTTP response is a success. */
+int probe_net_start(pid_t ctr_pid, const struct kpod_monitor_handler *h, int timeout_s, bool hook,
+                    pid_t *ret_pid, int *ret_fd, char **ret_msg);
+
 /* Results: PR_SAVE when the status changed and should be saved. */
 #define PR_SAVE 1
 
