@@ -160,6 +160,33 @@ EOF
     no_leftovers
 }
 
+@test "httpGet sends the probe's headers and kube-probe's defaults" {
+    f=$(probe_pod hdr Always <<'EOF'
+    command: [sh, -c, "while true; do nc -l -p 8081 >/tmp/req.new; mv /tmp/req.new /tmp/req; done"]
+    readinessProbe:
+      httpGet:
+        path: /ready?x=1
+        port: 8081
+        httpHeaders:
+        - {name: X-Kpod, value: probe}
+        - {name: Accept, value: text/plain}
+      periodSeconds: 1
+EOF
+)
+    run_kpod play --tls-verify=false -q "$f"
+    wait_for "$KPOD" exec hdr-main test -s /tmp/req
+    run_kpod exec hdr-main cat /tmp/req
+    local req=${output//$'\r'/}
+    assert "$req" =~ "^GET /ready\?x=1 HTTP/1.1" "request line"
+    assert "$req" =~ "Host: 10\.[0-9.]+:8081" "Host is the pod's address"
+    assert "$req" =~ "User-Agent: kube-probe/" "User-Agent"
+    assert "$req" =~ "X-Kpod: probe" "the probe's header"
+    assert "$req" =~ "Accept: text/plain" "a probe header replaces a default"
+    assert "$req" !~ "Accept: \*/\*" "no default Accept then"
+    run_kpod pod rm -f hdr
+    no_leftovers
+}
+
 @test "startupProbe gates readiness and liveness" {
     f=$(probe_pod sp Always <<'EOF'
     command: [sleep, "1000"]
@@ -223,7 +250,19 @@ EOF
     assert "$output" == "PostStartHookError: exec hook exited with 3: broken" "why it died"
     run_kpod pod logs --monitor ps2
     assert "$output" =~ "PostStartHookError" "the monitor log says it"
-    run_kpod pod rm -f ps1 ps2
+    f=$(probe_pod ps3 Never <<'EOF'
+    command: [sleep, "1000"]
+    lifecycle:
+      postStart:
+        httpGet: {port: 9, path: /started}
+EOF
+)
+    run_kpod play --tls-verify=false -q "$f"
+    wait_for field_is ps3-main '{{.State.Status}}' exited
+    run_kpod inspect ps3-main --format '{{.State.Error}}'
+    assert "$output" =~ "^PostStartHookError: Get \"http://10\.[0-9.]+:9/started\": dial tcp 10\.[0-9.]+:9: connect: Connection refused$" \
+        "an httpGet hook to the pod's address"
+    run_kpod pod rm -f ps1 ps2 ps3
     no_leftovers
 }
 
