@@ -78,6 +78,10 @@ EOF
     assert "$(jq -r '.[0].ReadyContainers' <<<"$output")" == 1 "json ready count"
     run_kpod inspect rp-main --format '{{.State.Health.Probes.Readiness.LastFailureMessage}}'
     assert "$output" == "exit code 1" "the last failure is kept"
+    run_kpod exec rp-main rm /tmp/ready
+    wait_for field_is rp-main '{{.State.Ready}}' false
+    run_kpod inspect rp-main --format '{{.State.Health.Probes.Readiness.FailingStreak}} {{.State.Running}}'
+    assert "$output" == "3 true" "not ready again after failureThreshold failures, still running"
     run_kpod inspect rp-main --format '{{.RestartCount}}'
     assert "$output" == 0 "readiness never restarts"
     run_kpod pod rm -f rp
@@ -220,6 +224,24 @@ EOF
     run_kpod inspect sp-main --format '{{.State.Health.Probes.Liveness.LastFailureMessage}}'
     assert "$output" == "exit code 1" "liveness ran after the start"
     run_kpod pod rm -f sp
+    no_leftovers
+}
+
+@test "a failing startupProbe kills the container; restartPolicy Never leaves it exited" {
+    f=$(probe_pod sf Never <<'EOF'
+    command: [sleep, "1000"]
+    startupProbe:
+      exec:
+        command: [sh, -c, "echo not yet; exit 2"]
+      periodSeconds: 1
+      failureThreshold: 2
+EOF
+)
+    run_kpod play --tls-verify=false -q "$f"
+    wait_for field_is sf-main '{{.State.Status}}' exited
+    run_kpod inspect sf-main --format '{{.State.Error}}|{{.RestartCount}}|{{.State.Started}}'
+    assert "$output" == "startup probe failed: exit code 2: not yet|0|false" "why, and no restart"
+    run_kpod pod rm -f sf
     no_leftovers
 }
 
