@@ -248,10 +248,14 @@ probe_net_start(pid_t ctr_pid, const struct kpod_monitor_handler *h, int timeout
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         alarm((unsigned)timeout_s + 2); /* a last resort; the watcher kills it at the deadline */
-        close(p[0]);
+        /* none of the monitor's fds (container stdin, sockets, logs) stays open in here: the
+         * message pipe becomes stdin's slot, everything from 3 up is closed */
+        if (dup2(p[1], STDIN_FILENO) < 0)
+            _exit(2);
+        close_range(3, ~0U, 0);
         char msg[MSG_MAX] = "";
         int rc = net_check(ctr_pid, h, timeout_s, hook, msg, sizeof(msg));
-        if (write(p[1], msg, strlen(msg)) < 0)
+        if (write(STDIN_FILENO, msg, strlen(msg)) < 0)
             _exit(2);
         _exit(rc == 0 ? 0 : 1);
     }
