@@ -158,6 +158,7 @@ struct kpod_container {
     char *image;
     enum kpod_pull_policy pull_policy;
     bool init;              /* from initContainers */
+    bool sidecar;           /* an init container with restartPolicy: Always (native sidecar) */
     char **command, **args; /* NULL when absent or empty (Kubernetes treats both the same) */
     char *working_dir;
     struct kpod_env_var *env;
