@@ -725,10 +725,12 @@ parse_ctr_restart_policy(struct yctx *y, yaml_node_t *n, void *obj)
     if (y_is_null(n))
         return 0;
     if (!c->init)
-        return y_err(y, n, "may not be set for app containers: only initContainers may set it "
-                           "(to Always, for a sidecar)");
+        return y_err(y, n,
+                     "may not be set for app containers: only initContainers may set it "
+                     "(to Always, for a sidecar)");
     if (s == NULL || strcmp(s, "Always") != 0)
-        return y_err(y, n, "'%s' is not supported: an init container's restartPolicy must be Always",
+        return y_err(y, n,
+                     "'%s' is not supported: an init container's restartPolicy must be Always",
                      s ? s : "");
     c->sidecar = true;
     return 0;

@@ -93,8 +93,9 @@ check_container(const struct kpod_manifest *m, const struct kpod_pod *pod,
         if (!vm->read_only && (v->type == KPOD_VOLUME_CONFIGMAP || v->type == KPOD_VOLUME_SECRET))
             continue; /* always mounted read-only, as the kubelet does */
     }
-    if (c->init && !c->sidecar && (c->liveness.set || c->readiness.set || c->startup.set ||
-                    c->post_start.command || c->pre_stop.command))
+    if (c->init && !c->sidecar &&
+        (c->liveness.set || c->readiness.set || c->startup.set || c->post_start.command ||
+         c->pre_stop.command))
         return err_at(err, &c->pos,
                       "init container '%s': probes and lifecycle hooks are not "
                       "allowed in init containers (only in sidecars: restartPolicy: Always)",

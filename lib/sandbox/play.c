@@ -436,6 +436,7 @@ prepare_container(struct play *pl, size_t i, const char *mounts, struct kpod_err
     const struct kpod_container *c = &pl->pod->containers[i];
     struct kpod_ctr_state *cs = kpod_pod_state_add_ctr(pl->p, c->name);
     cs->init = c->init;
+    cs->sidecar = c->sidecar;
     cs->image = xstrdup(pl->image_ids[i]);
     cs->state = KPOD_STATE_READY;
     cs->created_ns = now_ns();
@@ -518,6 +519,7 @@ monitor_config(struct play *pl)
         mc->backoff_ms = 10000;
     mc->log_max_size = pl->o->log_max_size ? pl->o->log_max_size : 10u << 20;
     mc->log_max_files = pl->o->log_max_files ? pl->o->log_max_files : 5;
+    mc->grace_s = pl->pod->termination_grace_seconds;
     mc->ctrs = xcalloc(pl->p->nctrs + 1, sizeof(*mc->ctrs));
     for (size_t i = 0; i < pl->p->nctrs; i++) {
         const struct kpod_ctr_state *cs = &pl->p->ctrs[i];
@@ -529,6 +531,7 @@ monitor_config(struct play *pl)
         k->cgroup = xstrdup(cs->cgroup);
         k->log_path = xasprintf("%s/logs/%s.log", pl->data_dir, cs->name);
         k->init = cs->init;
+        k->sidecar = cs->sidecar;
         k->stdin_open = pl->pod->containers[i].stdin_open;
         k->stop_signal = (int)kpod_json_int(cs->extra, "stop_signal", 0);
         const struct kpod_probe *lp = &pl->pod->containers[i].liveness;

@@ -48,7 +48,8 @@ struct kpod_ctr_state {
     char *id;   /* 64 hex */
     char *name; /* the manifest's container name */
     char *image;
-    bool init; /* an init container */
+    bool init;    /* an init container */
+    bool sidecar; /* an init container with restartPolicy: Always: runs next to the app */
     enum kpod_state state;
     pid_t pid;
     uint64_t pid_start; /* /proc/PID/stat start time, to detect pid reuse */

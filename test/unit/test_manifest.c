@@ -194,8 +194,9 @@ test_sidecars(void)
                "t.yaml:9:20: spec.initContainers[0].restartPolicy: 'Never' is not supported: an "
                "init container's restartPolicy must be Always",
                "restartPolicy Never on an init container");
-    expect_err(POD_HEAD "  initContainers:\n  - name: i\n    image: x\n    restartPolicy: [Always]\n"
-                        "  containers: [{name: a, image: x}]\n",
+    expect_err(POD_HEAD
+               "  initContainers:\n  - name: i\n    image: x\n    restartPolicy: [Always]\n"
+               "  containers: [{name: a, image: x}]\n",
                "spec.initContainers[0].restartPolicy: '' is not supported", "not a scalar");
     expect_err(POD_HEAD "  initContainers:\n  - name: i\n    image: x\n"
                         "    readinessProbe: {exec: {command: ['true']}}\n"
