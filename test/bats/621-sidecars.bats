@@ -144,8 +144,15 @@ log_lines() { "$KPOD" logs "$1" 2>/dev/null | wc -l; }
 @test "a sidecar is restarted whenever it exits, whatever the pod's restartPolicy" {
     run_kpod play --tls-verify=false "$(sidecar_pod rs Never 'sleep 1000')"
     assert "$(inspect rs-tick '{{.RestartCount}}')" == 0 "no restart yet"
-    # its own exit 0 (through its TERM trap, sent from inside)
+    # attached to the sidecar: its live output, until it exits 0 (through its TERM trap, the
+    # signal sent from inside)
+    timeout 60 "$KPOD" attach --no-stdin rs-tick >"$BATS_TEST_TMPDIR/attach.out" 2>/dev/null &
+    local attach=$!
+    wait_for grep -q "^tick" "$BATS_TEST_TMPDIR/attach.out"
     run_kpod exec rs-tick kill 1
+    local rc=0
+    wait "$attach" || rc=$?
+    assert "$rc" == 0 "attach ends with the sidecar's exit code"
     wait_for bash -c "[ \$('$KPOD' inspect rs-tick --format '{{.RestartCount}}') -ge 1 ]"
     wait_for bash -c "'$KPOD' inspect rs-tick --format '{{.State.Status}}' | grep -q running"
     # killed from outside
@@ -166,6 +173,40 @@ log_lines() { "$KPOD" logs "$1" 2>/dev/null | wc -l; }
     no_leftovers
 }
 
+@test "a sidecar's livenessProbe restarts it" {
+    cat >"$BATS_TEST_TMPDIR/live.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: live
+spec:
+  restartPolicy: Never
+  initContainers:
+  - name: proxy
+    image: $IMAGE
+    restartPolicy: Always
+    command: ["sh", "-c", "touch /tmp/healthy; echo started; exec sleep 1000"]
+    livenessProbe:
+      exec:
+        command: ["test", "-e", "/tmp/healthy"]
+      periodSeconds: 1
+      failureThreshold: 1
+  containers:
+  - name: app
+    image: $IMAGE
+    command: ["sleep", "1000"]
+EOF
+    run_kpod play --tls-verify=false "$BATS_TEST_TMPDIR/live.yaml"
+    run_kpod exec live-proxy rm /tmp/healthy
+    wait_for bash -c "[ \$('$KPOD' inspect live-proxy --format '{{.RestartCount}}') -ge 1 ]"
+    wait_for bash -c "'$KPOD' inspect live-proxy --format '{{.State.Status}}' | grep -q running"
+    wait_for bash -c "[ \$('$KPOD' logs live-proxy | grep -c started) -ge 2 ]"
+    run_kpod inspect live-app --format '{{.State.Status}} {{.RestartCount}}'
+    assert "$output" == "running 0" "the app is untouched"
+    run_kpod pod rm -f live
+    no_leftovers
+}
+
 @test "pod stop: the app container first, then the sidecars in reverse order" {
     run_kpod play --tls-verify=false "$(sidecar_pod order Always "$(trap_loop app)")"
     wait_for bash -c "'$KPOD' logs order-idle | grep -q 'idle up'"
@@ -177,6 +218,16 @@ log_lines() { "$KPOD" logs "$1" 2>/dev/null | wc -l; }
         == "app=0 idle=0 setup=0 tick=0" "every container ended through its trap"
     run_kpod pod ps --filter name=order
     assert "$output" =~ "order +Stopped" "pod stopped"
+    # started again: the whole init sequence reruns
+    rm "$SHARED/setup" "$SHARED/order"
+    run_kpod pod start order
+    run_kpod ps --format json
+    assert "$(jq -r '[.[] | select(.State.Running) | .ContainerName] | sort | join(" ")' <<<"$output")" \
+        == "app idle tick" "running again"
+    assert "$(cat "$SHARED/setup")" == "ready" "the init container ran again"
+    wait_for bash -c "'$KPOD' logs order-app | grep -c 'app up' | grep -q 2"
+    run_kpod pod stop -t 20 order
+    assert "$(tr '\n' ' ' <"$SHARED/order")" == "app idle tick " "the same stop order"
     run_kpod pod rm -f order
     no_leftovers
 }

@@ -175,13 +175,23 @@ static void
 test_config(void)
 {
     struct kpod_monitor_ctr ctrs[2] = {
-        {.name = "proxy", .id = "1", .bundle = "/b1", .state_dir = "/s1", .log_path = "/l1",
-         .init = true, .sidecar = true},
+        {.name = "proxy",
+         .id = "1",
+         .bundle = "/b1",
+         .state_dir = "/s1",
+         .log_path = "/l1",
+         .init = true,
+         .sidecar = true},
         {.name = "app", .id = "2", .bundle = "/b2", .state_dir = "/s2", .log_path = "/l2"},
     };
-    struct kpod_monitor_config c = {.pod_id = "p", .pod_name = "web", .pod_dir = "/d",
-                                    .restart_policy = "Never", .backoff_ms = 100, .grace_s = 7,
-                                    .ctrs = ctrs, .nctrs = 2};
+    struct kpod_monitor_config c = {.pod_id = "p",
+                                    .pod_name = "web",
+                                    .pod_dir = "/d",
+                                    .restart_policy = "Never",
+                                    .backoff_ms = 100,
+                                    .grace_s = 7,
+                                    .ctrs = ctrs,
+                                    .nctrs = 2};
     json_t *j = kpod_monitor_config_to_json(&c);
     struct kpod_err *e = NULL;
     struct kpod_monitor_config *back = kpod_monitor_config_from_json(j, &e);
