@@ -284,6 +284,7 @@ EOF
     wait_for bash -c "'$KPOD' inspect sidecar-demo-web --format '{{.State.Status}}' | grep -q exited"
     run_kpod logs sidecar-demo-web
     assert "$output" =~ "response:200" "httpd logged the request"
+    assert "$(inspect sidecar-demo-web '{{.State.ExitCode}}')" == 0 "stopped by SIGTERM, through its trap"
     run_kpod pod ps --filter name=sidecar-demo
     assert "$output" =~ "sidecar-demo +Exited" "pod completed"
     run_kpod pod rm -f sidecar-demo
