@@ -232,6 +232,17 @@ EOF
     no_leftovers
 }
 
+@test "without its monitor (killed), pod stop keeps the order: app, then sidecars in reverse" {
+    run_kpod play --tls-verify=false "$(sidecar_pod orphan Always "$(trap_loop app)")"
+    wait_for bash -c "'$KPOD' logs orphan-idle | grep -q 'idle up'"
+    wait_for bash -c "'$KPOD' logs orphan-app | grep -q 'app up'"
+    kill -9 "$("$KPOD" pod inspect orphan --format '{{.MonitorPid}}')"
+    run_kpod pod stop -t 20 orphan
+    assert "$(tr '\n' ' ' <"$SHARED/order")" == "app idle tick " "stop order"
+    run_kpod pod rm -f orphan
+    no_leftovers
+}
+
 @test "restartPolicy Never: the app ends, the sidecars are stopped in reverse, the pod Exited" {
     run_kpod play --tls-verify=false "$(sidecar_pod done Never 'sleep 1; echo app done >>/shared/order')"
     wait_for bash -c "'$KPOD' inspect done-tick --format '{{.State.Status}}' | grep -q exited"
