@@ -719,6 +719,7 @@ on_timer(struct mon *m)
         else if (c->cfg->sidecar && !c->succeeded)
             advance(m); /* a sidecar the init sequence still waits for */
     }
+    maybe_complete(m); /* an app container that could not be restarted has ended too */
     arm_timer(m);
 }
 
