@@ -36,9 +36,8 @@ static const struct kpod_opt generate_kube_opts[] = {
 static int
 parse_type(const struct generate_kube_opts *o, struct kpod_emit_opts *ret, struct kpod_err **err)
 {
-    static const char *const names[] = {[KPOD_EMIT_POD] = "pod",
-                                        [KPOD_EMIT_DEPLOYMENT] = "deployment",
-                                        [KPOD_EMIT_JOB] = "job"};
+    static const char *const names[] = {
+        [KPOD_EMIT_POD] = "pod", [KPOD_EMIT_DEPLOYMENT] = "deployment", [KPOD_EMIT_JOB] = "job"};
     *ret = (struct kpod_emit_opts){.service = o->service, .replicas = o->replicas};
     for (size_t i = KPOD_EMIT_POD; i < ARRAY_SIZE(names); i++)
         if (strcasecmp(o->type, names[i]) == 0)

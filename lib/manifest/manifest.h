@@ -359,6 +359,5 @@ struct kpod_emit_item {
 };
 
 /* Writes the YAML of the items to a new NUL-terminated buffer. */
-int kpod_manifest_emit(const struct kpod_emit_item *items, size_t n,
-                       const struct kpod_emit_opts *o, char **ret, size_t *ret_len,
-                       struct kpod_err **err);
+int kpod_manifest_emit(const struct kpod_emit_item *items, size_t n, const struct kpod_emit_opts *o,
+                       char **ret, size_t *ret_len, struct kpod_err **err);

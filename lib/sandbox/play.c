@@ -644,9 +644,10 @@ kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m, const str
         const char *name;
         int (*fn)(struct play *pl, struct kpod_err **err);
     } steps[] = {
-        {"state", step_state},        {"kube", step_kube},       {"cgroup", step_cgroup},   {"network", step_network},
-        {"infra", step_infra},        {"volumes", step_volumes}, {"images", step_images},
-        {"bundles", step_containers}, {"monitor", step_monitor}, {"start", step_start},
+        {"state", step_state},     {"kube", step_kube},          {"cgroup", step_cgroup},
+        {"network", step_network}, {"infra", step_infra},        {"volumes", step_volumes},
+        {"images", step_images},   {"bundles", step_containers}, {"monitor", step_monitor},
+        {"start", step_start},
     };
     struct play pl = {.ctx = ctx, .m = m, .pod = pod, .o = o, .lock = -1};
     if (kpod_store_init(&pl.store, ctx, err) < 0)

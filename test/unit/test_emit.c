@@ -100,8 +100,8 @@ d_container(FILE *f, const struct kpod_container *c)
         d_str(f, " prop", m->mount_propagation);
     }
     const struct kpod_resources *r = &c->resources;
-    fprintf(f, "res %lld %lld %lld %lld %lld %lld %lld\n", r->cpu_limit, r->cpu_request, r->mem_limit,
-            r->mem_request, r->eph_limit, r->eph_request, r->hugepages_2mi_limit);
+    fprintf(f, "res %lld %lld %lld %lld %lld %lld %lld\n", r->cpu_limit, r->cpu_request,
+            r->mem_limit, r->mem_request, r->eph_limit, r->eph_request, r->hugepages_2mi_limit);
     const struct kpod_security_context *s = &c->sec;
     fprintf(f, "sec %d %d %d %d %lld %lld\n", s->privileged, s->read_only_root_fs,
             s->allow_privilege_escalation, s->run_as_non_root, s->run_as_user, s->run_as_group);
@@ -237,8 +237,8 @@ round_trip(const char *yaml, const char *what)
     _cleanup_free_ char *da = dump(a), *db = dump(b);
     if (!ok(strcmp(da, db) == 0, "%s: same model after the round trip", what))
         diag("before:\n%s\nafter:\n%s\nyaml:\n%s", da, db, out);
-    ok(b->warnings == NULL || strcmp(yaml, out) == 0 || a->warnings != NULL,
-       "%s: no new warnings", what);
+    ok(b->warnings == NULL || strcmp(yaml, out) == 0 || a->warnings != NULL, "%s: no new warnings",
+       what);
     return out;
 }
 
@@ -384,22 +384,34 @@ test_every_field(void)
     if (out == NULL)
         return;
     /* the YAML 1.1 words and numbers stay strings: quoted */
-    const char *quoted[] = {"- \"yes\"",      "- \"0755\"",    "- \"1e3\"",  "- \"~\"",
-                            "- \"\"",         "- \"1:20\"",    "- \"0x1F\"", "- \".inf\"",
-                            "- \"NULL\"",     "- \"Off\"",     "- \"y\"",    "- \"<<\"",
-                            "- \"=\"",        "value: \"8080\"", "value: \"1.5\"",
-                            "value: \"true\"", "value: \"0644\"", "tier: \"yes\"",
-                            "version: \"1.0\"", "example.com/note: \"on\"", "LEVEL: \"no\"",
-                            "- \"2024-01-01\"", "cpu: 1500m", "value: \"2\""};
+    const char *quoted[] = {
+        "- \"yes\"",       "- \"0755\"",       "- \"1e3\"",        "- \"~\"",
+        "- \"\"",          "- \"1:20\"",       "- \"0x1F\"",       "- \".inf\"",
+        "- \"NULL\"",      "- \"Off\"",        "- \"y\"",          "- \"<<\"",
+        "- \"=\"",         "value: \"8080\"",  "value: \"1.5\"",   "value: \"true\"",
+        "value: \"0644\"", "tier: \"yes\"",    "version: \"1.0\"", "example.com/note: \"on\"",
+        "LEVEL: \"no\"",   "- \"2024-01-01\"", "cpu: 1500m",       "value: \"2\""};
     for (size_t i = 0; i < ARRAY_SIZE(quoted); i++)
         if (!ok(strstr(out, quoted[i]) != NULL, "quoted: %s", quoted[i]))
             diag("%s", out);
-    const char *present[] = {"- |\n",           "username: YXBw\n", "password: czNjcjN0\n",
-                             "BLOB: AAEC/w==\n", "binaryData:",      "kind: ConfigMap",
-                             "kind: Secret",     "defaultMode: 292\n", "mode: 384\n",
-                             "stopSignal: SIGINT", "- NET_ADMIN",      "- SYS_TIME",
-                             "memory: 256Mi\n",  "memory: \"1000\"\n",   "limits:\n",
-                             "namespace: team-a\n", "hostPort: 18080\n", "protocol: UDP\n"};
+    const char *present[] = {"- |\n",
+                             "username: YXBw\n",
+                             "password: czNjcjN0\n",
+                             "BLOB: AAEC/w==\n",
+                             "binaryData:",
+                             "kind: ConfigMap",
+                             "kind: Secret",
+                             "defaultMode: 292\n",
+                             "mode: 384\n",
+                             "stopSignal: SIGINT",
+                             "- NET_ADMIN",
+                             "- SYS_TIME",
+                             "memory: 256Mi\n",
+                             "memory: \"1000\"\n",
+                             "limits:\n",
+                             "namespace: team-a\n",
+                             "hostPort: 18080\n",
+                             "protocol: UDP\n"};
     for (size_t i = 0; i < ARRAY_SIZE(present); i++)
         if (!ok(strstr(out, present[i]) != NULL, "emitted: %s", present[i]))
             diag("%s", out);
@@ -469,8 +481,9 @@ test_workloads(void)
     struct kpod_err *err = NULL;
     char *out = NULL;
     size_t len = 0;
-    ok(nm && kpod_manifest_emit(&it, 1, &(struct kpod_emit_opts){KPOD_EMIT_DEPLOYMENT, 0, false},
-                                &out, &len, &err) < 0 &&
+    ok(nm &&
+           kpod_manifest_emit(&it, 1, &(struct kpod_emit_opts){KPOD_EMIT_DEPLOYMENT, 0, false},
+                              &out, &len, &err) < 0 &&
            strstr(err->msg, "a Deployment needs Always"),
        "a Deployment of a pod that does not restart is refused");
     kpod_err_free(&err);
