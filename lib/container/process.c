@@ -114,21 +114,23 @@ set_user(const struct kpod_oci_user *u, struct kpod_err **err)
 }
 
 int
+proc_make_cwd(struct plan *p, struct kpod_err **err)
+{
+    const char *cwd = p->process->cwd;
+    if (cwd == NULL || *cwd == '\0' || access(cwd, F_OK) == 0 || errno != ENOENT)
+        return 0;
+    if (kpod_fs_mkdir_p(cwd, 0755, err) < 0)
+        return kpod_err_prefix(err, "cwd '%s'", cwd);
+    return 0;
+}
+
+int
 proc_finalize(struct plan *p, struct kpod_err **err)
 {
     const struct kpod_oci_process *pr = p->process;
     const struct caps_plan *c = &p->caps;
     const char *cwd = pr->cwd && *pr->cwd ? pr->cwd : "/";
     bool cwd_done = chdir(cwd) == 0;
-    if (!cwd_done && errno == ENOENT) {
-        /* a missing working directory is made, as runc (and so Kubernetes) does */
-        struct kpod_err *e = NULL;
-        if (kpod_fs_mkdir_p(cwd, 0755, &e) < 0) {
-            kpod_err_move(err, &e);
-            return kpod_err_prefix(err, "cwd '%s'", cwd);
-        }
-        cwd_done = chdir(cwd) == 0;
-    }
     if (!cwd_done && errno != EACCES)
         return kpod_err_sys(err, "cwd '%s'", cwd);
     if (pr->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
