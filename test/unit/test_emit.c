@@ -288,7 +288,8 @@ static const char every_field[] =
     "    args: [\"line one\\nline two\\n\", 'yes', '0755', '1e3', '~', '', ' lead', 'a: b', "
     "'- x', '#c', '@at', '\"q\"', \"it's\", 'tab\\there', '1:20', '2024-01-01', '0x1F', "
     "'.inf', 'NULL', 'Off', 'y', '<<', '=', '!tag', '&a', '*b', '%p', '|', '>', '[', '{', "
-    "'ünïcödé', 'trailing ']\n"
+    "'ünïcödé', 'trailing ', \"ctl\\x01\", \"cr\\r\\n\", \"bell\\a\\ttab\", '0o17', "
+    "'+1', '-', 'True', 'FALSE', '10.0.0.1', '1.2.3']\n"
     "    workingDir: /srv\n"
     "    env:\n"
     "    - {name: PLAIN, value: hello}\n"
@@ -414,6 +415,11 @@ test_every_field(void)
                              "protocol: UDP\n"};
     for (size_t i = 0; i < ARRAY_SIZE(present); i++)
         if (!ok(strstr(out, present[i]) != NULL, "emitted: %s", present[i]))
+            diag("%s", out);
+    const char *plain_ok[] = {"- 10.0.0.1\n", "- 1.2.3\n",   "- \"0o17\"",    "- \"+1\"",
+                              "- \"True\"",   "- \"FALSE\"", "- \"ctl\\x01\""};
+    for (size_t i = 0; i < ARRAY_SIZE(plain_ok); i++)
+        if (!ok(strstr(out, plain_ok[i]) != NULL, "scalar: %s", plain_ok[i]))
             diag("%s", out);
     ok(strstr(out, "- \"@at\"") != NULL || strstr(out, "- '@at'") != NULL,
        "an indicator character is quoted by libyaml");
