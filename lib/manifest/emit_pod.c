@@ -463,7 +463,7 @@ ye_emit_pod_spec(struct yemit *em, const struct kpod_pod *pod, enum kpod_restart
 
 void
 ye_emit_meta(struct yemit *em, const char *name, const char *ns, const struct kpod_kvlist *labels,
-          const struct kpod_kvlist *annotations)
+             const struct kpod_kvlist *annotations)
 {
     if (name == NULL && (labels == NULL || labels->n == 0) &&
         (annotations == NULL || annotations->n == 0))
@@ -478,4 +478,3 @@ ye_emit_meta(struct yemit *em, const char *name, const char *ns, const struct kp
         ye_kv_map(em, "annotations", annotations);
     ye_map_end(em);
 }
-

@@ -281,4 +281,3 @@ ye_doc_end(struct yemit *em)
     yaml_document_end_event_initialize(&ev, 1);
     ye_emit(em, &ev);
 }
-
