@@ -426,6 +426,20 @@ test_every_field(void)
 }
 
 static void
+test_host_namespaces(void)
+{
+    const char *y = HEAD "spec:\n  hostNetwork: true\n  hostPID: true\n  dnsPolicy: "
+                         "ClusterFirstWithHostNet\n  restartPolicy: Never\n  containers:\n"
+                         "  - {name: app, image: busybox, ports: [{containerPort: 80, hostPort: "
+                         "80}], volumeMounts: [{name: h, mountPath: /h}]}\n  volumes:\n"
+                         "  - {name: h, hostPath: {path: /tmp, type: DirectoryOrCreate}}\n";
+    _cleanup_free_ char *out = round_trip(y, "host namespaces");
+    ok(out && strstr(out, "hostNetwork: true\n") && strstr(out, "hostPID: true\n") &&
+           strstr(out, "type: DirectoryOrCreate\n"),
+       "hostNetwork, hostPID, hostPath type");
+}
+
+static void
 test_defaults_left_out(void)
 {
     const char *y = HEAD "spec:\n  containers:\n  - {name: app, image: busybox}\n";
@@ -542,6 +556,7 @@ main(void)
 {
     test_every_field();
     test_defaults_left_out();
+    test_host_namespaces();
     test_workloads();
     test_service_cluster_ip();
     test_several_pods();
