@@ -202,6 +202,12 @@ EOF
     run_kpod pod stop kept
     run_kpod generate kube kept
     assert "$output" =~ "name: kept" "a stopped pod still generates"
+    # a pod played before kpod stored what it played
+    mv "$KPOD_ROOT/pods/$id/kube.yaml" "$BATS_TEST_TMPDIR/kube.yaml"
+    run_kpod 125 generate kube kept
+    assert "$output" == "Error: generate kube: pod 'kept' was played by a kpod without 'generate kube': play it again" \
+        "no stored manifest"
+    mv "$BATS_TEST_TMPDIR/kube.yaml" "$KPOD_ROOT/pods/$id/kube.yaml"
     run_kpod pod rm kept
     [ ! -e "$KPOD_ROOT/pods/$id" ] || die "pod data dir left after rm"
     run_kpod 125 generate kube kept
