@@ -258,6 +258,8 @@ emit_container(struct yemit *em, const struct kpod_container *c)
     ye_kv_str(em, "name", c->name);
     ye_kv_str(em, "image", c->image);
     ye_kv_str(em, "imagePullPolicy", pull[c->pull_policy]);
+    if (c->sidecar) /* a native sidecar: an init container that keeps running */
+        ye_kv_str(em, "restartPolicy", "Always");
     ye_kv_strv(em, "command", c->command);
     ye_kv_strv(em, "args", c->args);
     ye_kv_str(em, "workingDir", c->working_dir);

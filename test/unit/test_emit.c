@@ -63,8 +63,8 @@ d_container(FILE *f, const struct kpod_container *c)
 {
     d_str(f, "ctr", c->name);
     d_str(f, "image", c->image);
-    fprintf(f, "pull=%d init=%d tty=%d stdin=%d once=%d stopsig=%d\n", c->pull_policy, c->init,
-            c->tty, c->stdin_open, c->stdin_once, c->stop_signal);
+    fprintf(f, "pull=%d init=%d sidecar=%d tty=%d stdin=%d once=%d stopsig=%d\n", c->pull_policy,
+            c->init, c->sidecar, c->tty, c->stdin_open, c->stdin_once, c->stop_signal);
     d_strv(f, "command", c->command);
     d_strv(f, "args", c->args);
     d_str(f, "workingDir", c->working_dir);
@@ -279,6 +279,10 @@ static const char every_field[] =
     "  - name: init\n"
     "    image: busybox:1.36\n"
     "    command: [sh, -c, 'echo init']\n"
+    "  - name: proxy\n"
+    "    image: busybox:1.36\n"
+    "    restartPolicy: Always\n"
+    "    command: [sleep, '1000']\n"
     "  containers:\n"
     "  - name: app\n"
     "    image: registry.example/app@sha256:"
