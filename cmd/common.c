@@ -248,7 +248,7 @@ kpod_cmd_pod_ready(const struct kpod_pod_state *p, size_t *ret_ready, size_t *re
 {
     size_t ready = 0, total = 0;
     for (size_t i = 0; i < p->nctrs; i++) {
-        if (p->ctrs[i].init)
+        if (p->ctrs[i].init && !p->ctrs[i].sidecar) /* sidecars count, as in kubectl */
             continue;
         total++;
         ready += kpod_json_bool(p->ctrs[i].extra, "ready", false);
@@ -337,12 +337,17 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
         json_object_set_new(state, "Health",
                             json_pack("{s:s, s:O}", "Status", h ? h : "stopped", "Probes", probes));
     }
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
         "ContainerName", c->name, "Pod", p->id, "PodName", p->name, "ImageID",
-        c->image ? c->image : "", "InitContainer", c->init, "RestartCount", c->restart_count,
-        "State", state, "Created", (json_int_t)c->created_ns, "Image",
+        c->image ? c->image : "", "InitContainer", c->init, "IsSidecar", c->sidecar, "RestartCount",
+        c->restart_count, "State", state, "Created", (json_int_t)c->created_ns, "Image",
         kpod_json_str(c->extra, "image_name") ? kpod_json_str(c->extra, "image_name") : "");
+    /* Kubernetes' two kinds of init containers: run to completion, or a sidecar (restartPolicy
+     * Always) that runs next to the app containers */
+    if (c->init)
+        kpod_json_set_str(j, "InitContainerType", c->sidecar ? "sidecar" : "regular");
+    return j;
 }
 
 json_t *
