@@ -50,6 +50,7 @@ int probe_net_start(pid_t ctr_pid, const struct kpod_monitor_handler *h, int tim
 
 /* Results: PR_SAVE when the status changed and should be saved. */
 #define PR_SAVE 1
+#define PR_STARTED 2 /* the container became started (postStart done, startupProbe passed) */
 
 void probes_init(struct mprobes *pr);
 void probes_fini(struct mprobes *pr);

@@ -144,6 +144,7 @@ probe_result(const struct pctr *c, int k, bool ok, const char *msg, int64_t now)
                 c->st->started = true;
                 if (c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE)
                     c->st->ready = true;
+                return PR_SAVE | PR_STARTED;
             }
         }
         return PR_SAVE;
@@ -312,7 +313,7 @@ hook_reaped(const struct pctr *c, int wstatus, int64_t now)
     pr->hooked = true;
     c->st->started = c->cfg->probes[KPOD_PROBE_STARTUP].h.type == KPOD_MH_NONE;
     c->st->ready = c->st->started && c->cfg->probes[KPOD_PROBE_READINESS].h.type == KPOD_MH_NONE;
-    return PR_SAVE;
+    return PR_SAVE | (c->st->started ? PR_STARTED : 0);
 }
 
 int

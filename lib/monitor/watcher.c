@@ -201,6 +201,8 @@ run_hooks(struct mctr *c, enum kpod_oci_hook_kind kind, const char *status)
     kpod_oci_spec_free(spec);
 }
 
+static void arm_timer(struct mon *m);
+
 static int
 launch(struct mon *m, size_t i, struct kpod_err **err)
 {
@@ -297,12 +299,12 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     struct pctr pc = pctr_of(m, c);
     if (probes_started(&pc, c->st.started_ns) & PR_SAVE)
         save_status(c);
+    arm_timer(m); /* its probes, also while the init sequence runs */
     malloc_trim(0);
     return 0;
 }
 
 static void finish_start(struct mon *m, struct kpod_err *e);
-static void arm_timer(struct mon *m);
 
 static bool
 is_running(const struct mctr *c)
@@ -310,13 +312,13 @@ is_running(const struct mctr *c)
     return strcmp(c->st.state, "running") == 0;
 }
 
-/* A sidecar lets the init sequence move on once it is started. Hook for startupProbe (probe.c):
- * with one, "started" means the probe has succeeded, and probe.c calls advance() when it does;
- * without one, running is enough, as in Kubernetes. */
+/* A sidecar lets the init sequence move on once it is started, as in Kubernetes: running, its
+ * postStart hook done and its startupProbe passed (probe.c sets st.started and says PR_STARTED,
+ * and probe_reaped calls advance() again). */
 static bool
 sidecar_started(const struct mctr *c)
 {
-    return is_running(c);
+    return is_running(c) && c->st.started;
 }
 
 /* Runs the next init container (a plain one to completion, a sidecar until it is started), or
@@ -599,6 +601,8 @@ probe_reaped(struct mon *m, pid_t pid, int wstatus)
             continue;
         if (r & PR_SAVE)
             save_status(&m->c[i]);
+        if ((r & PR_STARTED) && m->c[i].cfg->sidecar && !m->terminating)
+            advance(m); /* the init sequence waited for this sidecar */
         arm_timer(m);
         return true;
     }

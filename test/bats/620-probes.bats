@@ -358,6 +358,47 @@ EOF
     no_leftovers
 }
 
+@test "a sidecar's startupProbe holds the init sequence; sidecars count in READY" {
+    cat >"$BATS_TEST_TMPDIR/side.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata:
+  name: side
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: proxy
+    image: $IMAGE
+    restartPolicy: Always
+    command: [sh, -c, "sleep 2; touch /tmp/up; exec sleep 1000"]
+    startupProbe:
+      exec:
+        command: [test, -f, /tmp/up]
+      periodSeconds: 1
+      failureThreshold: 60
+    readinessProbe:
+      exec:
+        command: [test, -f, /tmp/up]
+      periodSeconds: 1
+  containers:
+  - name: app
+    image: $IMAGE
+    command: [sleep, "1000"]
+EOF
+    run_kpod play --tls-verify=false -q "$BATS_TEST_TMPDIR/side.yaml"
+    run_kpod inspect side-proxy --format '{{.State.Started}} {{.State.Health.Probes.Startup.Result}}'
+    assert "$output" == "true success" "the sidecar is started"
+    failed=$(field side-proxy '{{.State.Health.Probes.Startup.LastFailureTime}}')
+    started=$(field side-app '{{.State.StartedAt}}')
+    assert "$failed" -gt 0 "the startup probe failed at first"
+    assert "$started" -gt "$failed" "the app container started after the sidecar's start"
+    wait_for field_is side-proxy '{{.State.Ready}}' true
+    run_kpod pod ps --format json
+    assert "$(jq -r '.[0].Ready' <<<"$output")" == "2/2" "the sidecar counts"
+    run_kpod pod rm -f side
+    no_leftovers
+}
+
 @test "probe and hook errors in the manifest name file:line:column" {
     f="$BATS_TEST_TMPDIR/bad.yaml"
     printf '%s\n' "apiVersion: v1" "kind: Pod" "metadata:" "  name: bad" "spec:" \
