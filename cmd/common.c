@@ -317,6 +317,8 @@ kpod_cmd_pod_json(const struct kpod_pod_state *p)
         "Annotations", p->annotations, "Containers", ctrs, "InfraPid", (json_int_t)p->infra_pid,
         "MonitorPid", (json_int_t)p->monitor_pid);
     kpod_json_set_str(j, "NetNS", p->netns);
+    json_object_set_new(j, "FromFactory",
+                        json_boolean(kpod_json_bool(p->extra, "from_factory", false)));
     const char *ip = p->network ? kpod_json_str(p->network, "ip") : NULL;
     kpod_json_set_str(j, "IP", ip ? ip : "");
     if (p->network)

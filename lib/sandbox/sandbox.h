@@ -108,6 +108,12 @@ char *kpod_store_pod_dir(const struct kpod_store *s, const char *id);
  * lock, returns the id and holds the pod's exclusive lock in *ret_lock. */
 int kpod_store_create_pod(struct kpod_store *s, const char *name, char **ret_id, int *ret_lock,
                           struct kpod_err **err);
+/* Moves a prepared pod directory (a warm pool entry whose state p already is the pod's) into
+ * the store: under the global lock, refuses a taken name, saves p into src_dir, renames src_dir
+ * to the pod's directory and writes the name. The caller holds the entry's lock (it follows the
+ * directory). */
+int kpod_store_adopt_pod(struct kpod_store *s, const char *src_dir, const struct kpod_pod_state *p,
+                         struct kpod_err **err);
 /* Resolves a name, a full id or a unique id prefix (at least 3 hex) to an id. NOTFOUND (127)
  * when nothing matches, an error when a prefix is ambiguous. */
 int kpod_store_lookup(struct kpod_store *s, const char *name_or_id, char **ret_id,
@@ -196,6 +202,24 @@ int kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct
 int kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err);
 /* Sends sig to every running container's init. */
 int kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err);
+
+/* ---- The warm pool (lib/sandbox/factory.c; seed-semantics §8) ---- */
+
+#define KPOD_FACTORY_MAX 64
+/* Configures the pool (size entries on network, NULL: the default; under the current
+ * KPOD_CGROUP_PARENT) and fills it before returning. Changing the network or cgroup parent
+ * replaces the entries; a smaller size removes the extra ones. */
+int kpod_factory_init(struct kpod_ctx *ctx, long long size, const char *network,
+                      struct kpod_err **err);
+/* Discards broken entries and makes new ones until the pool is full. With wait false it
+ * returns at once when another refiller runs (refill.lock), else it waits for it. */
+int kpod_factory_refill(struct kpod_ctx *ctx, bool wait, struct kpod_err **err);
+/* Removes the pool and every entry (processes, netns, veth, address, cgroups, mounts). */
+int kpod_factory_destroy(struct kpod_ctx *ctx, struct kpod_err **err);
+/* {"Configured", "Size", "Network", "Refilling", "Ready", "Entries": [{"Id", "State" (ready,
+ * creating, adopting, broken), "Reason", "IP", "Created", "InfraPid", "MonitorPid", "RssKiB",
+ * "PrivateKiB"}]}. */
+json_t *kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err);
 
 /* ---- Stats (lib/sandbox/stats.c): `kpod stats` and `kpod pod stats` (seed-semantics §6) ---- */
 
