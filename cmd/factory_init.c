@@ -24,8 +24,8 @@ run_factory_init(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct
     const char *env = getenv("KPOD_FACTORY_SIZE");
     if (size < 0 && env != NULL && *env != '\0' &&
         kpod_str_to_ll(env, 0, KPOD_FACTORY_MAX, &size) < 0)
-        return kpod_err_usage(err, "factory init: KPOD_FACTORY_SIZE '%s' is not within 0..%d",
-                              env, KPOD_FACTORY_MAX);
+        return kpod_err_usage(err, "factory init: KPOD_FACTORY_SIZE '%s' is not within 0..%d", env,
+                              KPOD_FACTORY_MAX);
     if (size < 0)
         size = 3;
     return kpod_factory_init(ctx, size, o->network, err);

@@ -533,8 +533,7 @@ kpod_factory_refill(struct kpod_ctx *ctx, bool wait, struct kpod_err **err)
 /* ---- init, destroy, status ---- */
 
 int
-kpod_factory_init(struct kpod_ctx *ctx, long long size, const char *network,
-                  struct kpod_err **err)
+kpod_factory_init(struct kpod_ctx *ctx, long long size, const char *network, struct kpod_err **err)
 {
     if (size < 0 || size > KPOD_FACTORY_MAX)
         return kpod_err_usage(err, "factory: size %lld is not within 0..%d", size,
@@ -662,8 +661,7 @@ kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err)
     if (r < 0)
         return NULL;
     json_t *j = json_pack("{s:b, s:I, s:s}", "Configured", r > 0, "Size",
-                          (json_int_t)(r > 0 ? c.size : 0), "Network",
-                          r > 0 ? c.network : "");
+                          (json_int_t)(r > 0 ? c.size : 0), "Network", r > 0 ? c.network : "");
     fcfg_fini(&c);
     _cleanup_free_ char *rlockpath = fpath(ctx, "refill.lock");
     bool refilling = false;
@@ -695,8 +693,8 @@ kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err)
                                     ? phase
                                     : "broken";
             /* creating or adopting with nobody holding the lock: left by a crash */
-            int l = why != NULL && strcmp(state, "broken") != 0 ? lock_entry(&fs, ids[i], true)
-                                                                 : -1;
+            int l =
+                why != NULL && strcmp(state, "broken") != 0 ? lock_entry(&fs, ids[i], true) : -1;
             if (l >= 0)
                 state = "broken";
             kpod_lock_release(l);
@@ -708,12 +706,12 @@ kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err)
                     proc_mem(p->monitor_pid, &rss, &priv);
             }
             const char *ip = p && p->network ? kpod_json_str(p->network, "ip") : NULL;
-            json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "Id", ids[i],
-                                  "State", state, "IP", ip ? ip : "", "Created",
-                                  (json_int_t)(p ? p->created_ns : 0), "InfraPid",
-                                  (json_int_t)(p ? p->infra_pid : 0), "MonitorPid",
-                                  (json_int_t)(p ? p->monitor_pid : 0), "RssKiB",
-                                  (json_int_t)rss, "PrivateKiB", (json_int_t)priv);
+            json_t *o =
+                json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "Id", ids[i], "State", state,
+                          "IP", ip ? ip : "", "Created", (json_int_t)(p ? p->created_ns : 0),
+                          "InfraPid", (json_int_t)(p ? p->infra_pid : 0), "MonitorPid",
+                          (json_int_t)(p ? p->monitor_pid : 0), "RssKiB", (json_int_t)rss,
+                          "PrivateKiB", (json_int_t)priv);
             if (why != NULL && strcmp(state, "broken") == 0)
                 kpod_json_set_str(o, "Reason", why);
             json_array_append_new(entries, o);
