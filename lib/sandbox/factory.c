@@ -6,7 +6,8 @@
  * Layout: <runroot>/factory/config.json ({size, network, cgroup_parent}: the pool exists when
  * it does), pool.lock (taken by adoption and destroy), refill.lock (the one refiller), and the
  * entries as a pod store of their own: <runroot>/factory/pods/<id>/{pod.json,lock,shm,...}.
- * An entry's pod.json says "factory": "creating" | "idle" | "adopting" in its extra.
+ * An entry's pod.json says "factory": "creating" | "idle" in its extra; its lock is held by
+ * whoever works on it (the refiller making it, a play adopting it, a sweep or destroy).
  *
  * Adoption (under pool.lock and the entry's lock): the pod's state is written into the entry's
  * directory, which is then renamed into the pod store (under the store's global lock, with
@@ -286,60 +287,37 @@ pause_at(const char *point)
         sleep(60); /* for crash tests: kill -9 here */
 }
 
-int
-kpod_factory_adopt(struct kpod_ctx *ctx, struct kpod_store *s, const struct kpod_factory_want *w,
-                   struct kpod_pod_state *p, int *ret_lock)
+/* The first ready entry that nobody holds, locked; the caller holds the pool lock. */
+static struct kpod_pod_state *
+pick_entry(struct kpod_store *fs, int *ret_lock)
 {
-    _cleanup_err_ struct kpod_err *e = NULL;
-    struct fcfg c = {0};
-    int r = fcfg_load(ctx, &c, &e);
-    if (r < 0)
-        warn_once(e->msg);
-    if (r <= 0)
-        return 0;
-    int adopted = 0;
-    struct kpod_store fs = {0};
-    _cleanup_lock_ int plock = -1;
     _cleanup_strv_ char **ids = NULL;
-    struct kpod_pod_state *entry = NULL;
-    int elock = -1;
-    bool short_of = true;
-    _cleanup_free_ char *plockpath = fpath(ctx, "pool.lock");
-    _cleanup_free_ char *from = NULL, *to = NULL;
-    if (strcmp(w->network ? w->network : DEFAULT_NETWORK, c.network) != 0 ||
-        strcmp(env_cgroup_parent(), c.cgroup_parent) != 0) {
-        short_of = false; /* does not fit: nothing to refill */
-        goto out;
-    }
-    if (fstore_init(ctx, &fs, &e) < 0 ||
-        (plock = kpod_lock_acquire(plockpath, KPOD_LOCK_EXCLUSIVE, false, &e)) < 0 ||
-        kpod_store_list(&fs, &ids, &e) < 0) {
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (kpod_store_list(fs, &ids, &e) < 0) {
         warn_once(e->msg);
-        goto out;
+        return NULL;
     }
-    for (size_t i = 0; ids[i] != NULL && entry == NULL; i++) {
-        elock = lock_entry(&fs, ids[i], true);
-        if (elock < 0)
+    for (size_t i = 0; ids[i] != NULL; i++) {
+        _cleanup_lock_ int lock = lock_entry(fs, ids[i], true);
+        if (lock < 0)
             continue; /* being made, or destroyed */
         struct kpod_err *le = NULL;
-        entry = kpod_store_load(&fs, ids[i], &le);
+        struct kpod_pod_state *entry = kpod_store_load(fs, ids[i], &le);
         kpod_err_free(&le);
-        if (entry == NULL || entry_broken(entry) != NULL) {
-            kpod_pod_state_free(TAKE_PTR(entry));
-            kpod_lock_release(elock);
-            elock = -1;
+        if (entry != NULL && entry_broken(entry) == NULL) {
+            *ret_lock = TAKE_FD(lock);
+            return entry;
         }
+        kpod_pod_state_free(entry); /* the refiller discards it */
     }
-    if (entry == NULL)
-        goto out;
-    from = kpod_store_pod_dir(&fs, entry->id);
-    to = kpod_store_pod_dir(s, entry->id);
-    kpod_json_set_str(entry->extra, "factory", "adopting");
-    if (kpod_store_save(&fs, entry, &e) < 0) {
-        warn_once(e->msg);
-        goto out;
-    }
-    pause_at("claim");
+    return NULL;
+}
+
+/* p (the pod's identity) takes the entry's sandbox, its paths moved from one dir to the other. */
+static void
+take_sandbox(struct kpod_pod_state *p, const struct kpod_pod_state *entry, const char *from,
+             const char *to)
+{
     p->id = xstrdup(entry->id);
     free(p->cgroup);
     p->cgroup = xstrdup(entry->cgroup);
@@ -353,34 +331,89 @@ kpod_factory_adopt(struct kpod_ctx *ctx, struct kpod_store *s, const struct kpod
         kpod_strv_push_take(&p->mounts, rebase(entry->mounts[i], from, to));
     json_object_set_new(p->extra, "from_factory", json_true());
     kpod_json_set_str(p->extra, "factory_entry", entry->name);
+}
+
+static void
+untake_sandbox(struct kpod_pod_state *p)
+{
+    free(p->id);
+    free(p->netns);
+    p->id = p->netns = NULL;
+    json_decref(p->network);
+    p->network = NULL;
+    kpod_strv_free(p->mounts);
+    p->mounts = xcalloc(1, sizeof(char *));
+    json_object_del(p->extra, "from_factory");
+    json_object_del(p->extra, "factory_entry");
+}
+
+/* Makes the locked entry the pod p and moves it into the pod store s. Returns 0, or -1 when
+ * it stays the pool's (a taken name, say: play then creates directly and reports it). */
+static int
+move_entry(struct kpod_store *s, struct kpod_store *fs, struct kpod_pod_state *entry,
+           struct kpod_pod_state *p)
+{
+    _cleanup_free_ char *from = kpod_store_pod_dir(fs, entry->id);
+    _cleanup_free_ char *to = kpod_store_pod_dir(s, entry->id);
+    _cleanup_err_ struct kpod_err *e = NULL;
+    /* the entry's lock marks the claim: a crash before the rename leaves it idle, ready */
+    pause_at("claim");
+    take_sandbox(p, entry, from, to);
     if (kpod_store_adopt_pod(s, from, p, &e) < 0) {
-        /* not moved (a taken name, say): the entry stays the pool's; play creates directly and
-         * reports what is wrong */
+        /* its pod.json may be the pod's already: put the entry's back */
         struct kpod_err *ignored = NULL;
-        kpod_json_set_str(entry->extra, "factory", "idle");
-        kpod_store_save(&fs, entry, &ignored);
+        kpod_store_save(fs, entry, &ignored);
         kpod_err_free(&ignored);
-        free(p->id);
-        free(p->netns);
-        p->id = p->netns = NULL;
-        json_decref(p->network);
-        p->network = NULL;
-        kpod_strv_free(p->mounts);
-        p->mounts = xcalloc(1, sizeof(char *));
-        json_object_del(p->extra, "from_factory");
-        json_object_del(p->extra, "factory_entry");
-        goto out;
+        untake_sandbox(p);
+        return -1;
     }
+    return 0;
+}
+
+static int
+adopt_locked(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, int *ret_lock)
+{
+    _cleanup_err_ struct kpod_err *e = NULL;
+    struct kpod_store fs = {0};
+    if (fstore_init(ctx, &fs, &e) < 0) {
+        warn_once(e->msg);
+        kpod_store_fini(&fs);
+        return 0;
+    }
+    _cleanup_free_ char *plockpath = fpath(ctx, "pool.lock");
+    _cleanup_lock_ int plock = kpod_lock_acquire(plockpath, KPOD_LOCK_EXCLUSIVE, false, &e);
+    if (plock < 0)
+        warn_once(e->msg);
+    int elock = -1;
+    struct kpod_pod_state *entry = plock < 0 ? NULL : pick_entry(&fs, &elock);
+    bool moved = entry != NULL && move_entry(s, &fs, entry, p) == 0;
     kpod_lock_release(TAKE_FD(plock));
-    pause_at("adopted");
-    *ret_lock = TAKE_FD(elock);
-    adopted = 1;
-out:
+    if (moved) {
+        pause_at("adopted");
+        *ret_lock = TAKE_FD(elock);
+    }
     kpod_lock_release(elock);
     kpod_pod_state_free(entry);
     kpod_store_fini(&fs);
+    return moved ? 1 : 0;
+}
+
+int
+kpod_factory_adopt(struct kpod_ctx *ctx, struct kpod_store *s, const struct kpod_factory_want *w,
+                   struct kpod_pod_state *p, int *ret_lock)
+{
+    _cleanup_err_ struct kpod_err *e = NULL;
+    struct fcfg c = {0};
+    int r = fcfg_load(ctx, &c, &e);
+    if (r < 0)
+        warn_once(e->msg);
+    bool fits = r > 0 && strcmp(w->network ? w->network : DEFAULT_NETWORK, c.network) == 0 &&
+                strcmp(env_cgroup_parent(), c.cgroup_parent) == 0;
     fcfg_fini(&c);
-    if (short_of && !adopted) /* play starts one when it is done with an adopted entry */
+    if (!fits)
+        return 0;
+    int adopted = adopt_locked(ctx, s, p, ret_lock);
+    if (!adopted) /* short of entries; after an adoption play starts one when it is done */
         kpod_factory_kick(ctx);
     return adopted;
 }
@@ -688,15 +721,11 @@ kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err)
             struct kpod_pod_state *p = kpod_store_load(&fs, ids[i], &e);
             const char *why = p == NULL ? "no state" : entry_broken(p);
             const char *phase = p ? entry_phase(p) : "";
-            const char *state = why == NULL ? "ready"
-                                : strcmp(phase, "creating") == 0 || strcmp(phase, "adopting") == 0
-                                    ? phase
-                                    : "broken";
-            /* creating or adopting with nobody holding the lock: left by a crash */
-            int l =
-                why != NULL && strcmp(state, "broken") != 0 ? lock_entry(&fs, ids[i], true) : -1;
-            if (l >= 0)
-                state = "broken";
+            /* who holds its lock works on it: the refiller making it, a play adopting it */
+            int l = lock_entry(&fs, ids[i], true);
+            const char *state = why == NULL ? "ready" : "broken";
+            if (l < 0)
+                state = strcmp(phase, "creating") == 0 ? "creating" : "adopting";
             kpod_lock_release(l);
             long long rss = 0, priv = 0;
             if (p != NULL) {
@@ -715,7 +744,7 @@ kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err)
             if (why != NULL && strcmp(state, "broken") == 0)
                 kpod_json_set_str(o, "Reason", why);
             json_array_append_new(entries, o);
-            ready += why == NULL;
+            ready += strcmp(state, "ready") == 0;
             kpod_pod_state_free(p);
             kpod_err_free(&e);
         }

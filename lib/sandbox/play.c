@@ -185,7 +185,7 @@ step_state(struct play *pl, struct kpod_err **err)
     pl->data_dir = kpod_sandbox_data_dir(pl->ctx, p->id);
     if (kpod_fs_mkdir_p(pl->data_dir, 0700, err) < 0)
         return -1;
-    return save(pl, err);
+    return pl->from_factory ? 0 : save(pl, err); /* adoption saved it */
 }
 
 /* ---- 2: the pod cgroup ---- */

@@ -239,22 +239,30 @@ EOF
 @test "kill -9 during adoption: status shows the entry, refill and reset clean it" {
     run_kpod factory init --size 2
     export KPOD_FACTORY_NOREFILL=1
-    # killed while claiming: the entry stays in the pool, marked, and is discarded
+    # killed while claiming: the entry stays in the pool, idle, and serves the next play
     KPOD_FACTORY_PAUSE=claim "$KPOD" play "$(pod_yaml k1 'sleep 100')" >/dev/null 2>&1 &
     local pid=$!
     wait_for sh -c "'$KPOD' factory status --format json | jq -e '.Entries[] | select(.State == \"adopting\")'"
     kill -9 $pid
     wait $pid || true
     run_kpod factory status --format json
-    assert "$(jq -r '[.Entries[] | select(.State == "broken")] | length' <<<"$output")" == 1 \
-        "the interrupted entry is shown broken"
-    assert "$(jq -r .Ready <<<"$output")" == 1 "the other is ready"
+    assert "$(jq -r .Ready <<<"$output")" == 2 "both entries ready again"
     run_kpod pod ps -q
     assert "$output" == "" "no pod"
+    run_kpod play "$(pod_yaml k1 'sleep 100')"
+    assert "$(from_factory k1)" == true "the entry serves the next play"
+    # a half-made entry (a refiller killed while making it) is shown broken and discarded
+    local e
+    e=$(status_json | jq -r '.Entries[0].Id')
+    jq '.extra.factory = "creating"' "$KPOD_RUNROOT/factory/pods/$e/pod.json" >"$BATS_TEST_TMPDIR/e.json"
+    mv "$BATS_TEST_TMPDIR/e.json" "$KPOD_RUNROOT/factory/pods/$e/pod.json"
+    run_kpod factory status --format json
+    assert "$(jq -r ".Entries[] | select(.Id == \"$e\") | .State" <<<"$output")" == broken \
+        "the half-made entry"
     run_kpod factory refill --wait
     run_kpod factory status --format json
     assert "$(jq -r .Ready <<<"$output")" == 2 "refilled"
-    assert "$(jq -r '.Entries | length' <<<"$output")" == 2 "the broken entry is gone"
+    [[ "$(jq -r '.Entries[].Id' <<<"$output")" != *"$e"* ]] || die "broken entry kept"
     # killed once adopted: a half-made pod, which reset removes with the pool
     KPOD_FACTORY_PAUSE=adopted "$KPOD" play "$(pod_yaml k2 'sleep 100')" >/dev/null 2>&1 &
     pid=$!
