@@ -388,3 +388,36 @@ EOF
     run_kpod 125 factory status --format yaml
     run_kpod factory refill
 }
+
+@test "a pod from the pool shares its pid namespace when asked, and keeps --start=false" {
+    run_kpod factory init --size 2
+    cat >"$BATS_TEST_TMPDIR/sp.yaml" <<EOF2
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sp
+spec:
+  shareProcessNamespace: true
+  containers:
+  - name: a
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "100"]
+  - name: b
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "100"]
+EOF2
+    run_kpod play "$BATS_TEST_TMPDIR/sp.yaml"
+    assert "$(from_factory sp)" == true "adopted"
+    run_kpod exec sp-a ps -o comm
+    assert "$(grep -c sleep <<<"$output")" == 2 "both containers in one pid namespace"
+    assert "${lines[1]}" == kpod-infra "the infra is its pid 1"
+    run_kpod play --start=false "$(pod_yaml ns 'sleep 100')"
+    assert "$(from_factory ns)" == true "adopted"
+    run_kpod pod ps --format json
+    assert "$(jq -r '.[] | select(.Name == "ns") | .State' <<<"$output")" == Created "not started"
+    run_kpod pod start ns
+    run_kpod exec ns-main hostname
+    assert "$output" == ns "hostname"
+}
