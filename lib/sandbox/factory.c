@@ -434,7 +434,8 @@ kpod_factory_adopt(struct kpod_ctx *ctx, struct kpod_store *s, const struct kpod
     int r = fcfg_load(ctx, &c, &e);
     if (r < 0)
         warn_once(e->msg);
-    bool fits = r > 0 && strcmp(w->network ? w->network : DEFAULT_NETWORK, c.network) == 0 &&
+    bool fits = r > 0 && c.size > 0 &&
+                strcmp(w->network ? w->network : DEFAULT_NETWORK, c.network) == 0 &&
                 strcmp(env_cgroup_parent(), c.cgroup_parent) == 0;
     fcfg_fini(&c);
     if (!fits)
