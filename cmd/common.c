@@ -295,12 +295,17 @@ kpod_cmd_ctr_json(const struct kpod_pod_state *p, const struct kpod_ctr_state *c
     if (kpod_json_str(c->extra, "error"))
         kpod_json_set_str(state, "Error", kpod_json_str(c->extra, "error"));
     kpod_json_set_int(state, "LogDroppedBytes", kpod_json_int(c->extra, "log_dropped", 0));
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:i, s:o, s:I, s:s}", "Id", c->id, "Name", full,
         "ContainerName", c->name, "Pod", p->id, "PodName", p->name, "ImageID",
-        c->image ? c->image : "", "InitContainer", c->init, "RestartCount", c->restart_count,
-        "State", state, "Created", (json_int_t)c->created_ns, "Image",
+        c->image ? c->image : "", "InitContainer", c->init, "IsSidecar", c->sidecar, "RestartCount",
+        c->restart_count, "State", state, "Created", (json_int_t)c->created_ns, "Image",
         kpod_json_str(c->extra, "image_name") ? kpod_json_str(c->extra, "image_name") : "");
+    /* Kubernetes' two kinds of init containers: run to completion, or a sidecar (restartPolicy
+     * Always) that runs next to the app containers */
+    if (c->init)
+        kpod_json_set_str(j, "InitContainerType", c->sidecar ? "sidecar" : "regular");
+    return j;
 }
 
 json_t *

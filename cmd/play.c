@@ -317,9 +317,9 @@ dry_run_pod(const struct play *pl, const struct kpod_pod *pod, bool write, json_
         }
         if (write && write_bundle(pl->o->output, pod, c, spec, err) < 0)
             r = -1;
-        json_array_append_new(ctrs,
-                              json_pack("{s:s, s:s, s:b, s:o}", "name", c->name, "image", c->image,
-                                        "init", c->init, "spec", kpod_oci_spec_to_json(spec)));
+        json_array_append_new(ctrs, json_pack("{s:s, s:s, s:b, s:b, s:o}", "name", c->name, "image",
+                                              c->image, "init", c->init, "sidecar", c->sidecar,
+                                              "spec", kpod_oci_spec_to_json(spec)));
     }
     if (r == 0 && write && materialise(pod, plan, err) < 0)
         r = -1;
@@ -364,12 +364,15 @@ write_output(struct play *pl, struct kpod_err **err)
 static void
 print_table(const struct kpod_manifest *m)
 {
-    printf("%-24s %-10s %-16s %-5s %s\n", "POD", "KIND", "CONTAINER", "INIT", "IMAGE");
+    printf("%-24s %-10s %-16s %-7s %s\n", "POD", "KIND", "CONTAINER", "INIT", "IMAGE");
     for (size_t i = 0; i < m->n_pods; i++) {
         const struct kpod_pod *p = &m->pods[i];
         for (size_t j = 0; j < p->n_containers; j++)
-            printf("%-24s %-10s %-16s %-5s %s\n", p->name, p->kind, p->containers[j].name,
-                   p->containers[j].init ? "yes" : "no", p->containers[j].image);
+            printf("%-24s %-10s %-16s %-7s %s\n", p->name, p->kind, p->containers[j].name,
+                   p->containers[j].sidecar ? "sidecar"
+                   : p->containers[j].init  ? "yes"
+                                            : "no",
+                   p->containers[j].image);
     }
 }
 

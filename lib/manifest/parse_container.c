@@ -715,6 +715,27 @@ parse_pull_policy(struct yctx *y, yaml_node_t *n, void *obj)
     return 0;
 }
 
+/* Kubernetes 1.29 native sidecars: only an init container may set it, and only to Always. The
+ * caller sets c->init before the walk. */
+static int
+parse_ctr_restart_policy(struct yctx *y, yaml_node_t *n, void *obj)
+{
+    struct kpod_container *c = obj;
+    const char *s = y_scalar(n);
+    if (y_is_null(n))
+        return 0;
+    if (!c->init)
+        return y_err(y, n,
+                     "may not be set for app containers: only initContainers may set it "
+                     "(to Always, for a sidecar)");
+    if (s == NULL || strcmp(s, "Always") != 0)
+        return y_err(y, n,
+                     "'%s' is not supported: an init container's restartPolicy must be Always",
+                     s ? s : "");
+    c->sidecar = true;
+    return 0;
+}
+
 static const struct field container_fields[] = {
     {"name", F_STR, OFF(name), NULL},
     {"image", F_STR, OFF(image), NULL},
@@ -739,7 +760,7 @@ static const struct field container_fields[] = {
     {"terminationMessagePolicy", F_IGNORE, 0, NULL},
     {"volumeDevices", F_UNSUPPORTED, 0, NULL},
     {"resizePolicy", F_UNSUPPORTED, 0, NULL},
-    {"restartPolicy", F_UNSUPPORTED, 0, NULL},
+    {"restartPolicy", F_FN, 0, parse_ctr_restart_policy},
     {NULL, 0, 0, NULL},
 };
 

@@ -327,9 +327,9 @@ parse_container_list(struct yctx *y, yaml_node_t *n, struct kpod_pod *pod, bool 
         size_t saved = 0;
         yaml_node_t *it = y_seq_item(y, n, i, &saved);
         struct kpod_container *c = &all[before + i];
+        c->init = init; /* before the walk: restartPolicy depends on it */
         if (it == NULL || parse_container(y, it, c) < 0)
             return -1;
-        c->init = init;
         y_pop(y, saved);
     }
     pod->containers = all;

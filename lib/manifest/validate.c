@@ -93,11 +93,12 @@ check_container(const struct kpod_manifest *m, const struct kpod_pod *pod,
         if (!vm->read_only && (v->type == KPOD_VOLUME_CONFIGMAP || v->type == KPOD_VOLUME_SECRET))
             continue; /* always mounted read-only, as the kubelet does */
     }
-    if (c->init && (c->liveness.set || c->readiness.set || c->startup.set ||
-                    c->post_start.command || c->pre_stop.command))
+    if (c->init && !c->sidecar &&
+        (c->liveness.set || c->readiness.set || c->startup.set || c->post_start.command ||
+         c->pre_stop.command))
         return err_at(err, &c->pos,
                       "init container '%s': probes and lifecycle hooks are not "
-                      "allowed in init containers",
+                      "allowed in init containers (only in sidecars: restartPolicy: Always)",
                       c->name);
     long long uid = c->sec.run_as_user != KPOD_UNSET ? c->sec.run_as_user : pod->run_as_user;
     kpod_tristate nonroot =

@@ -42,6 +42,7 @@ kpod_monitor_config_to_json(const struct kpod_monitor_config *c)
                               k->log_path, "init", k->init, "stdin", k->stdin_open);
         kpod_json_set_str(o, "cgroup", k->cgroup);
         kpod_json_set_int(o, "stop_signal", k->stop_signal);
+        json_object_set_new(o, "sidecar", json_boolean(k->sidecar));
         json_object_set_new(o, "poststart", json_boolean(k->poststart));
         json_object_set_new(o, "poststop", json_boolean(k->poststop));
         if (k->liveness != NULL) {
@@ -55,11 +56,13 @@ kpod_monitor_config_to_json(const struct kpod_monitor_config *c)
         }
         json_array_append_new(ctrs, o);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "pod_id", c->pod_id, "pod_name",
-                     c->pod_name, "pod_dir", c->pod_dir, "restart_policy", c->restart_policy,
-                     "backoff_ms", (json_int_t)c->backoff_ms, "log_max_size",
-                     (json_int_t)c->log_max_size, "log_max_files", (int)c->log_max_files,
-                     "containers", ctrs);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:o}", "pod_id", c->pod_id,
+                          "pod_name", c->pod_name, "pod_dir", c->pod_dir, "restart_policy",
+                          c->restart_policy, "backoff_ms", (json_int_t)c->backoff_ms,
+                          "log_max_size", (json_int_t)c->log_max_size, "log_max_files",
+                          (int)c->log_max_files, "containers", ctrs);
+    kpod_json_set_int(j, "grace_s", (long long)c->grace_s);
+    return j;
 }
 
 static char *
@@ -83,6 +86,7 @@ kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err)
     c->backoff_ms = kpod_json_int(j, "backoff_ms", 10000);
     c->log_max_size = (uint64_t)kpod_json_int(j, "log_max_size", 0);
     c->log_max_files = (unsigned)kpod_json_int(j, "log_max_files", 0);
+    c->grace_s = kpod_json_int(j, "grace_s", 30);
     json_t *ctrs = json_object_get(j, "containers");
     c->ctrs = xcalloc(json_array_size(ctrs) + 1, sizeof(*c->ctrs));
     size_t i;
@@ -97,6 +101,7 @@ kpod_monitor_config_from_json(const json_t *j, struct kpod_err **err)
         k->log_path = req_str(v, "log_path", &bad);
         k->cgroup = xstrdup(kpod_json_str(v, "cgroup"));
         k->init = kpod_json_bool(v, "init", false);
+        k->sidecar = k->init && kpod_json_bool(v, "sidecar", false);
         k->stdin_open = kpod_json_bool(v, "stdin", false);
         k->stop_signal = (int)kpod_json_int(v, "stop_signal", 0);
         k->poststart = kpod_json_bool(v, "poststart", false);

@@ -95,6 +95,8 @@ struct kpod_monitor_ctr {
     char *cgroup;    /* relative cgroup path */
     char *log_path;
     bool init;
+    bool sidecar;             /* init with restartPolicy Always: started in the init sequence,
+                                 then runs next to the app containers, restarted when it exits */
     bool stdin_open;          /* keep stdin open (stdin: true), else /dev/null */
     int stop_signal;          /* lifecycle.stopSignal or the image's StopSignal; 0: SIGTERM */
     bool poststart, poststop; /* the spec has OCI hooks of these stages */
@@ -111,6 +113,7 @@ struct kpod_monitor_config {
     int64_t backoff_ms;    /* first restart delay, doubled up to 300 s (k8s: 10 s) */
     uint64_t log_max_size; /* 0: no rotation */
     unsigned log_max_files;
+    int64_t grace_s; /* terminationGracePeriodSeconds: stopping sidecars when the pod completes */
     struct kpod_monitor_ctr *ctrs;
     size_t nctrs;
 };

@@ -51,7 +51,8 @@ struct mctr {
     struct kpod_ctr_status st;
     int64_t restart_at_ns; /* 0: none scheduled */
     int64_t backoff_ms;
-    bool succeeded; /* an init container that exited 0 */
+    bool succeeded; /* the init sequence moved past it: exited 0, or a sidecar that started */
+    bool term_sent; /* got its stop signal in the current termination */
     uint64_t oom_before;
     /* livenessProbe: the probe process in flight (0: none), when the next one is due, when the
      * one in flight times out, and the failures in a row */
@@ -68,7 +69,11 @@ struct mon {
     int start_client; /* waiting for the end of "start", -1 none */
     int stop_clients[MAX_CLIENTS];
     size_t nstop;
-    bool started, apps_launched, stopping, quit;
+    bool started, apps_launched, quit;
+    bool stopping;       /* a stop request: the monitor exits once every container has */
+    bool terminating;    /* containers are being stopped: on a stop, or when the pod completed */
+    bool term_kill;      /* a stop with timeout 0: SIGKILL at once */
+    int term_sig;        /* the stop request's signal; 0: each container's stop signal */
     void (*idle)(void);  /* sheds start-up memory; called when the monitor goes idle */
     char *seccomp_cache; /* <runroot>/seccomp: compiled filters shared with kpod exec */
     int64_t kill_at_ns;
@@ -276,6 +281,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
     c->st.error = NULL;
     snprintf(c->st.state, sizeof(c->st.state), "running");
     c->restart_at_ns = 0;
+    c->term_sent = false;
     struct kpod_cgroup *cg = k->cgroup ? kpod_cgroup_open(k->cgroup, false, NULL) : NULL;
     c->oom_before = 0;
     if (cg != NULL)
@@ -294,7 +300,23 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
 static void finish_start(struct mon *m, struct kpod_err *e);
 static void arm_timer(struct mon *m);
 
-/* Runs the next init container, or when none is left, launches every app container. */
+static bool
+is_running(const struct mctr *c)
+{
+    return strcmp(c->st.state, "running") == 0;
+}
+
+/* A sidecar lets the init sequence move on once it is started. Hook for startupProbe (probe.c):
+ * with one, "started" means the probe has succeeded, and probe.c calls advance() when it does;
+ * without one, running is enough, as in Kubernetes. */
+static bool
+sidecar_started(const struct mctr *c)
+{
+    return is_running(c);
+}
+
+/* Runs the next init container (a plain one to completion, a sidecar until it is started), or
+ * when none is left, launches every app container. */
 static void
 advance(struct mon *m)
 {
@@ -302,12 +324,18 @@ advance(struct mon *m)
         struct mctr *c = &m->c[i];
         if (!c->cfg->init || c->succeeded)
             continue;
-        if (strcmp(c->st.state, "running") == 0 || c->restart_at_ns != 0)
-            return; /* still running, or waiting to be restarted */
-        _cleanup_err_ struct kpod_err *e = NULL;
-        if (launch(m, i, &e) < 0)
-            finish_start(m, e);
-        return;
+        if (!is_running(c) && c->restart_at_ns == 0) {
+            _cleanup_err_ struct kpod_err *e = NULL;
+            if (launch(m, i, &e) < 0) {
+                finish_start(m, e);
+                return;
+            }
+        }
+        if (c->cfg->sidecar && sidecar_started(c)) {
+            c->succeeded = true;
+            continue;
+        }
+        return; /* still running, or waiting to be restarted */
     }
     if (m->apps_launched)
         return;
@@ -354,9 +382,9 @@ arm_timer(struct mon *m)
     for (size_t i = 0; i < m->n; i++)
         if (m->c[i].restart_at_ns && (!next || m->c[i].restart_at_ns < next))
             next = m->c[i].restart_at_ns;
-    if (m->stopping && m->kill_at_ns && (!next || m->kill_at_ns < next))
+    if (m->terminating && m->kill_at_ns && (!next || m->kill_at_ns < next))
         next = m->kill_at_ns;
-    for (size_t i = 0; i < m->n && !m->stopping; i++) {
+    for (size_t i = 0; i < m->n && !m->terminating; i++) {
         const struct mctr *c = &m->c[i];
         int64_t due = c->probe_pid > 0 ? c->probe_deadline_ns : c->probe_next_ns;
         if (c->cfg->liveness && strcmp(c->st.state, "running") == 0 && due && (!next || due < next))
@@ -375,14 +403,105 @@ arm_timer(struct mon *m)
 static bool
 wants_restart(const struct mon *m, const struct mctr *c)
 {
-    if (m->stopping)
+    if (m->terminating)
         return false;
+    if (c->cfg->sidecar) /* whatever the pod's restartPolicy */
+        return true;
     const char *p = m->cfg->restart_policy;
     if (c->cfg->init) /* Kubernetes: a failed init container is retried unless Never */
         return c->st.exit_code != 0 && strcmp(p, "Never") != 0;
     if (strcmp(p, "Always") == 0)
         return true;
     return strcmp(p, "OnFailure") == 0 && c->st.exit_code != 0;
+}
+
+/* ---- termination, ordered as the kubelet orders it ---- */
+
+static void
+signal_ctr(struct mon *m, struct mctr *c)
+{
+    int sig = m->term_kill          ? SIGKILL
+              : m->term_sig         ? m->term_sig
+              : c->cfg->stop_signal ? c->cfg->stop_signal
+                                    : SIGTERM;
+    c->term_sent = true;
+    kpod_info("container '%s': stop signal %d", c->cfg->name, sig);
+    kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup, sig, false, NULL);
+}
+
+/* App containers (and init containers still running) get their stop signal first; sidecars
+ * only once those have exited, one at a time in reverse order of declaration, each after every
+ * sidecar declared after it has exited. One grace period covers the whole; on_timer SIGKILLs
+ * what still runs at its end. Called again after every exit. */
+static void
+terminate_step(struct mon *m)
+{
+    if (!m->terminating)
+        return;
+    bool others = false;
+    for (size_t i = 0; i < m->n; i++) {
+        struct mctr *c = &m->c[i];
+        if (c->cfg->sidecar || !is_running(c))
+            continue;
+        others = true;
+        if (!c->term_sent)
+            signal_ctr(m, c);
+    }
+    if (others && !m->term_kill)
+        return;
+    for (size_t i = m->n; i-- > 0;) {
+        struct mctr *c = &m->c[i];
+        if (!c->cfg->sidecar || !is_running(c))
+            continue;
+        if (!c->term_sent)
+            signal_ctr(m, c);
+        if (!m->term_kill)
+            return;
+    }
+}
+
+static void
+begin_termination(struct mon *m, int sig, long long timeout)
+{
+    int64_t deadline = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
+    if (!m->terminating || m->kill_at_ns == 0 || deadline < m->kill_at_ns)
+        m->kill_at_ns = deadline;
+    m->terminating = true;
+    if (m->term_sig == 0)
+        m->term_sig = sig;
+    m->term_kill = m->term_kill || timeout == 0;
+    for (size_t i = 0; i < m->n; i++) {
+        struct mctr *c = &m->c[i];
+        c->restart_at_ns = 0;
+        if (strcmp(c->st.state, "waiting") == 0) {
+            snprintf(c->st.state, sizeof(c->st.state), "exited");
+            save_status(c);
+        }
+    }
+    terminate_step(m);
+    arm_timer(m);
+}
+
+/* Sidecars do not keep a pod alive (Kubernetes): once every app container has ended for good
+ * under restartPolicy Never or OnFailure, the sidecars are stopped as on a pod stop, within
+ * terminationGracePeriodSeconds. */
+static void
+maybe_complete(struct mon *m)
+{
+    if (m->terminating || !m->apps_launched || strcmp(m->cfg->restart_policy, "Always") == 0)
+        return;
+    bool sidecars = false;
+    for (size_t i = 0; i < m->n; i++) {
+        const struct mctr *c = &m->c[i];
+        if (c->cfg->sidecar)
+            sidecars = sidecars || is_running(c) || c->restart_at_ns != 0;
+        else if (!c->cfg->init && (strcmp(c->st.state, "exited") != 0 || c->restart_at_ns != 0))
+            return;
+    }
+    if (!sidecars)
+        return;
+    kpod_info("pod '%s': every app container has ended: stopping its sidecars", m->cfg->pod_name);
+    begin_termination(m, 0, m->cfg->grace_s);
 }
 
 static void
@@ -408,7 +527,7 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
               c->st.oom_killed ? " (OOM killed)" : "");
     if (c->cfg->poststop)
         run_hooks(c, KPOD_OCI_HOOK_POSTSTOP, "stopped");
-    if (c->cfg->init && c->st.exit_code == 0)
+    if (c->cfg->init && !c->cfg->sidecar && c->st.exit_code == 0)
         c->succeeded = true;
     if (wants_restart(m, c)) {
         if (c->st.finished_ns - c->st.started_ns > BACKOFF_RESET_NS || c->backoff_ms == 0)
@@ -418,7 +537,7 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
         snprintf(c->st.state, sizeof(c->st.state), "waiting");
     }
     save_status(c);
-    if (c->cfg->init && !m->stopping) {
+    if (c->cfg->init && !m->terminating) {
         if (c->succeeded) {
             advance(m);
         } else if (c->restart_at_ns == 0) {
@@ -428,6 +547,8 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
             finish_start(m, e);
         }
     }
+    if (!c->cfg->init)
+        maybe_complete(m);
     arm_timer(m);
 }
 
@@ -473,6 +594,7 @@ reap(struct mon *m)
             }
         }
     }
+    terminate_step(m);
     maybe_finish_stop(m);
 }
 
@@ -557,7 +679,7 @@ probe_reaped(struct mon *m, pid_t pid, int wstatus)
 static void
 probes_due(struct mon *m, int64_t now)
 {
-    for (size_t i = 0; i < m->n && !m->stopping; i++) {
+    for (size_t i = 0; i < m->n && !m->terminating; i++) {
         struct mctr *c = &m->c[i];
         if (c->cfg->liveness == NULL || strcmp(c->st.state, "running") != 0)
             continue;
@@ -575,7 +697,7 @@ on_timer(struct mon *m)
     if (read(m->tfd, &ticks, sizeof(ticks)) < 0)
         kpod_debug("timer: %m");
     int64_t now = now_ns();
-    if (m->stopping && m->kill_at_ns && now >= m->kill_at_ns) {
+    if (m->terminating && m->kill_at_ns && now >= m->kill_at_ns) {
         for (size_t i = 0; i < m->n; i++) {
             struct mctr *c = &m->c[i];
             if (strcmp(c->st.state, "running") == 0)
@@ -585,7 +707,7 @@ on_timer(struct mon *m)
         m->kill_at_ns = 0;
     }
     probes_due(m, now);
-    for (size_t i = 0; i < m->n && !m->stopping; i++) {
+    for (size_t i = 0; i < m->n && !m->terminating; i++) {
         struct mctr *c = &m->c[i];
         if (!c->restart_at_ns || c->restart_at_ns > now)
             continue;
@@ -594,7 +716,10 @@ on_timer(struct mon *m)
         _cleanup_err_ struct kpod_err *e = NULL;
         if (launch(m, i, &e) < 0)
             kpod_warn("restart '%s': %s", c->cfg->name, e->msg);
+        else if (c->cfg->sidecar && !c->succeeded)
+            advance(m); /* a sidecar the init sequence still waits for */
     }
+    maybe_complete(m); /* an app container that could not be restarted has ended too */
     arm_timer(m);
 }
 
@@ -610,22 +735,8 @@ op_stop(struct mon *m, int fd, const json_t *req)
     m->stop_clients[m->nstop++] = fd;
     if (!m->stopping) {
         m->stopping = true;
-        long long timeout = kpod_json_int(req, "timeout", 30);
-        int sig = (int)kpod_json_int(req, "signal", 0);
-        for (size_t i = 0; i < m->n; i++) {
-            struct mctr *c = &m->c[i];
-            c->restart_at_ns = 0;
-            if (strcmp(c->st.state, "waiting") == 0) {
-                snprintf(c->st.state, sizeof(c->st.state), "exited");
-                save_status(c);
-            }
-            int csig = sig ? sig : c->cfg->stop_signal ? c->cfg->stop_signal : SIGTERM;
-            if (strcmp(c->st.state, "running") == 0)
-                kpod_container_kill(c->st.pid, c->st.starttime, c->cfg->cgroup,
-                                    timeout == 0 ? SIGKILL : csig, false, NULL);
-        }
-        m->kill_at_ns = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
-        arm_timer(m);
+        begin_termination(m, (int)kpod_json_int(req, "signal", 0),
+                          kpod_json_int(req, "timeout", 30));
     }
     finish_start(m, NULL);
     maybe_finish_stop(m);

@@ -195,8 +195,13 @@ stop_containers(struct kpod_store *s, struct kpod_pod_state *p, int timeout, str
     }
     stop_monitor(p);
     int rc = 0;
-    for (size_t i = 0; i < p->nctrs; i++) {
-        struct kpod_ctr_state *c = &p->ctrs[i];
+    /* the monitor's order: app containers first, then the init ones (sidecars) in reverse; the
+     * state holds init containers first */
+    size_t ninit = 0;
+    while (ninit < p->nctrs && p->ctrs[ninit].init)
+        ninit++;
+    for (size_t k = 0; k < p->nctrs; k++) {
+        struct kpod_ctr_state *c = &p->ctrs[k < p->nctrs - ninit ? ninit + k : p->nctrs - 1 - k];
         merge_status(s, p, c);
         if (kpod_proc_alive(c->pid, c->pid_start) &&
             kpod_container_stop(c->pid, c->pid_start, c->cgroup, SIGTERM, timeout, err) < 0)

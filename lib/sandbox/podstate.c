@@ -86,16 +86,25 @@ kpod_pod_status(const struct kpod_pod_state *p)
     case KPOD_STATE_RUNNING:
         break;
     }
-    size_t running = 0, apps = 0;
+    /* app containers, and sidecars which run next to them; a pod whose app containers have all
+     * ended is Exited whatever its sidecars do (they are being stopped then) */
+    size_t running = 0, apps = 0, apps_running = 0, sidecars = 0;
     for (size_t i = 0; i < p->nctrs; i++) {
-        if (p->ctrs[i].init)
+        const struct kpod_ctr_state *c = &p->ctrs[i];
+        if (c->init && !c->sidecar)
             continue;
+        bool up = c->state == KPOD_STATE_RUNNING;
+        running += up;
+        if (c->sidecar) {
+            sidecars++;
+            continue;
+        }
         apps++;
-        running += p->ctrs[i].state == KPOD_STATE_RUNNING;
+        apps_running += up;
     }
-    if (apps == 0 || running == apps)
+    if (apps == 0 || running == apps + sidecars)
         return "Running";
-    return running == 0 ? "Exited" : "Degraded";
+    return apps_running == 0 ? "Exited" : "Degraded";
 }
 
 static json_t *
@@ -122,6 +131,8 @@ ctr_to_json(const struct kpod_ctr_state *c)
         "pid_start", (json_int_t)c->pid_start, "exit_code", c->exit_code, "oom_killed",
         c->oom_killed, "restart_count", c->restart_count, "created_ns", (json_int_t)c->created_ns,
         "started_ns", (json_int_t)c->started_ns, "finished_ns", (json_int_t)c->finished_ns);
+    if (c->sidecar)
+        json_object_set_new(j, "sidecar", json_true());
     kpod_json_set_str(j, "image", c->image);
     kpod_json_set_str(j, "cgroup", c->cgroup);
     kpod_json_set_str(j, "bundle", c->bundle);
@@ -179,6 +190,7 @@ ctr_from_json(const json_t *j, struct kpod_ctr_state *c, struct kpod_err **err)
     c->cgroup = dup_str(j, "cgroup");
     c->bundle = dup_str(j, "bundle");
     c->init = kpod_json_bool(j, "init", false);
+    c->sidecar = kpod_json_bool(j, "sidecar", false);
     c->pid = (pid_t)kpod_json_int(j, "pid", 0);
     c->pid_start = (uint64_t)kpod_json_int(j, "pid_start", 0);
     c->exit_code = (int)kpod_json_int(j, "exit_code", -1);

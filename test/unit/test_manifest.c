@@ -166,6 +166,46 @@ test_init_order(void)
 }
 
 static void
+test_sidecars(void)
+{
+    const char *y = POD_HEAD "  initContainers:\n"
+                             "  - {name: setup, image: x}\n"
+                             "  - name: log\n"
+                             "    image: x\n"
+                             "    restartPolicy: Always\n"
+                             "    livenessProbe: {exec: {command: ['true']}}\n"
+                             "  containers:\n  - {name: main, image: x}\n";
+    _cleanup_manifest_ struct kpod_manifest *m = parse(y, NULL);
+    ok(m != NULL, "a sidecar init container parses");
+    if (m == NULL)
+        return;
+    const struct kpod_pod *p = &m->pods[0];
+    is_int(p->n_init, 2, "sidecars count as init containers");
+    ok(!p->containers[0].sidecar, "a plain init container is no sidecar");
+    ok(p->containers[1].init && p->containers[1].sidecar, "restartPolicy Always: a sidecar");
+    ok(p->containers[1].liveness.set, "sidecars may have probes");
+    ok(!p->containers[2].sidecar, "the app container is no sidecar");
+    ok(!has_warning(m, "restartPolicy"), "no warning about restartPolicy");
+    expect_err(POD_HEAD "  containers:\n  - name: a\n    image: x\n    restartPolicy: Always\n",
+               "t.yaml:9:20: spec.containers[0].restartPolicy: may not be set for app containers",
+               "restartPolicy on an app container");
+    expect_err(POD_HEAD "  initContainers:\n  - name: i\n    image: x\n    restartPolicy: Never\n"
+                        "  containers: [{name: a, image: x}]\n",
+               "t.yaml:9:20: spec.initContainers[0].restartPolicy: 'Never' is not supported: an "
+               "init container's restartPolicy must be Always",
+               "restartPolicy Never on an init container");
+    expect_err(POD_HEAD
+               "  initContainers:\n  - name: i\n    image: x\n    restartPolicy: [Always]\n"
+               "  containers: [{name: a, image: x}]\n",
+               "spec.initContainers[0].restartPolicy: '' is not supported", "not a scalar");
+    expect_err(POD_HEAD "  initContainers:\n  - name: i\n    image: x\n"
+                        "    readinessProbe: {exec: {command: ['true']}}\n"
+                        "  containers: [{name: a, image: x}]\n",
+               "probes and lifecycle hooks are not allowed in init containers",
+               "probes stay forbidden in plain init containers");
+}
+
+static void
 test_quantities(void)
 {
     static const struct {
@@ -760,6 +800,7 @@ main(void)
     test_unknown_fields();
     test_duplicates();
     test_init_order();
+    test_sidecars();
     test_quantities();
     test_signals();
     test_names();

@@ -192,6 +192,48 @@ test_idle_config(void)
     json_decref(j);
 }
 
+/* monitor.json: the sidecar flag and the grace period survive the round trip. */
+static void
+test_config(void)
+{
+    struct kpod_monitor_ctr ctrs[2] = {
+        {.name = "proxy",
+         .id = "1",
+         .bundle = "/b1",
+         .state_dir = "/s1",
+         .log_path = "/l1",
+         .init = true,
+         .sidecar = true},
+        {.name = "app", .id = "2", .bundle = "/b2", .state_dir = "/s2", .log_path = "/l2"},
+    };
+    struct kpod_monitor_config c = {.pod_id = "p",
+                                    .pod_name = "web",
+                                    .pod_dir = "/d",
+                                    .restart_policy = "Never",
+                                    .backoff_ms = 100,
+                                    .grace_s = 7,
+                                    .ctrs = ctrs,
+                                    .nctrs = 2};
+    json_t *j = kpod_monitor_config_to_json(&c);
+    struct kpod_err *e = NULL;
+    struct kpod_monitor_config *back = kpod_monitor_config_from_json(j, &e);
+    ok(back != NULL, "monitor config round trip");
+    if (back != NULL) {
+        ok(back->ctrs[0].init && back->ctrs[0].sidecar, "sidecar kept");
+        ok(!back->ctrs[1].init && !back->ctrs[1].sidecar, "app container is no sidecar");
+        is_int((int)back->grace_s, 7, "grace period kept");
+    }
+    json_object_del(j, "grace_s");
+    json_object_set_new(json_array_get(json_object_get(j, "containers"), 1), "sidecar",
+                        json_true());
+    kpod_monitor_config_free(back);
+    back = kpod_monitor_config_from_json(j, &e);
+    ok(back != NULL && back->grace_s == 30, "grace period defaults to 30 s");
+    ok(back != NULL && !back->ctrs[1].sidecar, "only an init container can be a sidecar");
+    kpod_monitor_config_free(back);
+    json_decref(j);
+}
+
 int
 main(void)
 {
@@ -205,6 +247,7 @@ main(void)
     test_handwritten();
     test_dropped();
     test_idle_config();
+    test_config();
     struct kpod_err *e = NULL;
     kpod_fs_rm_rf(dir, &e);
     return tap_done();

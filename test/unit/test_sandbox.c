@@ -118,6 +118,40 @@ test_state_json(void)
     kpod_pod_state_free(p);
 }
 
+/* Sidecars count as running containers of the pod, but do not keep an ended pod alive. */
+static void
+test_sidecar_status(void)
+{
+    struct kpod_pod_state *p = xzalloc(sizeof(*p));
+    p->id = xstrdup("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    p->name = xstrdup("web");
+    p->state = KPOD_STATE_RUNNING;
+    kpod_pod_state_add_ctr(p, "setup");
+    kpod_pod_state_add_ctr(p, "proxy");
+    kpod_pod_state_add_ctr(p, "app");
+    struct kpod_ctr_state *setup = &p->ctrs[0], *proxy = &p->ctrs[1], *app = &p->ctrs[2];
+    setup->init = true;
+    setup->state = KPOD_STATE_STOPPED;
+    proxy->init = proxy->sidecar = true;
+    proxy->state = KPOD_STATE_RUNNING;
+    app->state = KPOD_STATE_RUNNING;
+    is_str(kpod_pod_status(p), "Running", "app and sidecar running");
+    proxy->state = KPOD_STATE_STOPPED;
+    is_str(kpod_pod_status(p), "Degraded", "a sidecar down (restarting): degraded");
+    app->state = KPOD_STATE_STOPPED;
+    is_str(kpod_pod_status(p), "Exited", "app and sidecar ended");
+    proxy->state = KPOD_STATE_RUNNING;
+    is_str(kpod_pod_status(p), "Exited", "app ended, the sidecar being stopped: exited");
+    json_t *j = kpod_pod_state_to_json(p);
+    struct kpod_err *e = NULL;
+    struct kpod_pod_state *q = kpod_pod_state_from_json(j, &e);
+    ok(q != NULL && q->ctrs[1].sidecar && !q->ctrs[0].sidecar && !q->ctrs[2].sidecar,
+       "sidecar flag kept");
+    json_decref(j);
+    kpod_pod_state_free(q);
+    kpod_pod_state_free(p);
+}
+
 static void
 test_store(void)
 {
@@ -243,6 +277,7 @@ main(void)
     test_transitions();
     test_preconditions();
     test_state_json();
+    test_sidecar_status();
     test_store();
     test_undo();
     test_proc();
