@@ -40,14 +40,14 @@ run_factory_status(struct kpod_ctx *ctx, void *data, int argc, char **argv, stru
     json_t *entries = json_object_get(j, "Entries");
     if (json_array_size(entries) == 0)
         return 0;
-    printf("%-*s  %-10s  %-15s  %-9s  %s\n", o->no_trunc ? 64 : 12, "ID", "STATE", "IP", "MEMORY",
+    printf("%-*s  %-10s  %-15s  %-9s  %s\n", o->no_trunc ? 64 : 12, "ID", "STATE", "IP", "PRIVATE",
            "REASON");
     size_t i;
     json_t *e;
     json_array_foreach(entries, i, e)
     {
         char mem[32];
-        snprintf(mem, sizeof(mem), "%lldkB", kpod_json_int(e, "RssKiB", 0));
+        snprintf(mem, sizeof(mem), "%lldkB", kpod_json_int(e, "PrivateKiB", 0));
         const char *reason = kpod_json_str(e, "Reason");
         printf("%-*.*s  %-10s  %-15s  %-9s  %s\n", o->no_trunc ? 64 : 12, o->no_trunc ? 64 : 12,
                kpod_json_str(e, "Id"), kpod_json_str(e, "State"), kpod_json_str(e, "IP"), mem,
