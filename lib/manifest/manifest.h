@@ -299,6 +299,8 @@ struct kpod_manifest {
     struct kpod_keyset *keysets; /* ConfigMaps and Secrets */
     size_t n_keysets;
     char **warnings; /* "file:line:col: path: text", in input order */
+    char *source;    /* every input as read, joined with "---" documents (NUL-terminated) */
+    size_t source_len;
     struct kpod_arena *arena;
 };
 

@@ -703,6 +703,22 @@ do_object(struct yctx *y, struct parse_state *st, yaml_node_t *obj, int list_dep
     return 0;
 }
 
+/* Every input joined into one stream, for the Job controller that plays its pods later. */
+static void
+keep_source(struct kpod_manifest *m, const char *buf, size_t len)
+{
+    static const char sep[] = "\n---\n";
+    size_t add = len + sizeof(sep);
+    m->source = xrealloc(m->source, m->source_len + add);
+    if (m->source_len > 0) {
+        memcpy(m->source + m->source_len, sep, sizeof(sep) - 1);
+        m->source_len += sizeof(sep) - 1;
+    }
+    memcpy(m->source + m->source_len, buf, len);
+    m->source_len += len;
+    m->source[m->source_len] = '\0';
+}
+
 static int
 parse_documents(struct parse_state *st, const char *name, const char *buf, size_t len,
                 struct kpod_err **err)
@@ -713,6 +729,7 @@ parse_documents(struct parse_state *st, const char *name, const char *buf, size_
         return kpod_err_input(err, "%s: contains a NUL byte: not a YAML file", name);
     if (prepass(name, buf, len, err) < 0)
         return -1;
+    keep_source(st->m, buf, len);
     const char *file = arena_strdup(st->m->arena, name);
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
@@ -848,6 +865,7 @@ kpod_manifest_free(struct kpod_manifest *m)
     if (m == NULL)
         return;
     kpod_strv_free(m->warnings);
+    free(m->source);
     arena_free(m->arena);
     free(m);
 }
