@@ -246,7 +246,7 @@ struct kpod_job {
 
 /* On every pod of a workload: "<Kind>/<name>" of its owner. */
 #define KPOD_MANIFEST_OWNER_ANNOTATION "kpod.io/owner"
-#define KPOD_MANIFEST_MAX_REPLICAS 100 /* pods per Deployment/ReplicaSet/StatefulSet */
+#define KPOD_MANIFEST_MAX_REPLICAS 100  /* pods per Deployment/ReplicaSet/StatefulSet */
 #define KPOD_MANIFEST_MAX_JOB_PODS 1000 /* completions and parallelism of a Job */
 
 struct kpod_pod {

@@ -372,8 +372,7 @@ parse_job_spec(struct yctx *y, yaml_node_t *spec, struct kpod_job *job)
     if (spec_ll(y, spec, "completions", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->completions) < 0 ||
         spec_ll(y, spec, "parallelism", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->parallelism) < 0 ||
         spec_ll(y, spec, "backoffLimit", 0, KPOD_MANIFEST_MAX_JOB_PODS, &job->backoff_limit) < 0 ||
-        spec_ll(y, spec, "activeDeadlineSeconds", 1, 1LL << 31,
-                &job->active_deadline_seconds) < 0)
+        spec_ll(y, spec, "activeDeadlineSeconds", 1, 1LL << 31, &job->active_deadline_seconds) < 0)
         return -1;
     return 0;
 }
@@ -386,8 +385,8 @@ kv_with(struct kpod_arena *a, const struct kpod_kvlist *l, const char *key, cons
     for (size_t i = 0; i < l->n; i++)
         if (strcmp(l->items[i].key, key) != 0)
             out.items[out.n++] = l->items[i];
-    out.items[out.n++] = (struct kpod_kv){arena_strdup(a, key), arena_strdup(a, value),
-                                          strlen(value)};
+    out.items[out.n++] =
+        (struct kpod_kv){arena_strdup(a, key), arena_strdup(a, value), strlen(value)};
     return out;
 }
 
@@ -504,8 +503,7 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
     long long last = job ? job->completions + job->backoff_limit : replicas - 1;
     char *longest = arena_printf(y->a, "%s-%lld", owner.name, last < 0 ? 0 : last);
     if (!kpod_is_dns1123_subdomain(longest))
-        return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names",
-                         owner.name);
+        return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names", owner.name);
     struct kpod_manifest *m = st->m;
     if (m->n_workloads == st->n_workloads_cap) {
         st->n_workloads_cap = st->n_workloads_cap ? st->n_workloads_cap * 2 : 4;

@@ -186,8 +186,8 @@ on_term(int sig)
 static json_t *
 pod_record(const char *name, const char *id)
 {
-    return json_pack("{s:s, s:s, s:s, s:i}", "name", name, "id", id, "phase", "Running",
-                     "restarts", 0);
+    return json_pack("{s:s, s:s, s:s, s:i}", "name", name, "id", id, "phase", "Running", "restarts",
+                     0);
 }
 
 /* Refreshes the records of the pods still running; returns how many are active. */
@@ -424,8 +424,7 @@ kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err)
 
 /* ---- starting and removing ---- */
 
-static void __attribute__((noreturn))
-exec_controller(const struct kpod_ctx *ctx, const char *name)
+static void __attribute__((noreturn)) exec_controller(const struct kpod_ctx *ctx, const char *name)
 {
     if (setsid() < 0)
         _exit(1);
@@ -465,10 +464,10 @@ static json_t *
 new_job(const struct kpod_pod *tpl, const struct kpod_play_opts *o)
 {
     const struct kpod_job *js = tpl->job;
-    json_t *spec = json_pack("{s:I, s:I, s:I, s:I}", "completions", (json_int_t)js->completions,
-                             "parallelism", (json_int_t)js->parallelism, "backoffLimit",
-                             (json_int_t)js->backoff_limit, "activeDeadlineSeconds",
-                             (json_int_t)js->active_deadline_seconds);
+    json_t *spec =
+        json_pack("{s:I, s:I, s:I, s:I}", "completions", (json_int_t)js->completions, "parallelism",
+                  (json_int_t)js->parallelism, "backoffLimit", (json_int_t)js->backoff_limit,
+                  "activeDeadlineSeconds", (json_int_t)js->active_deadline_seconds);
     return json_pack("{s:s, s:s, s:o, s:s, s:I, s:i, s:i, s:i, s:i, s:[], s:o}", "name",
                      tpl->owner_name, "namespace", tpl->namespace, "spec", spec, "status",
                      "Running", "startTime", (json_int_t)now_ns(), "active", 0, "succeeded", 0,
@@ -517,7 +516,7 @@ kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_i
         return -1;
     /* the first pods are made here, so that their errors reach the user */
     long long first = tpl->job->parallelism < tpl->job->completions ? tpl->job->parallelism
-                                                                     : tpl->job->completions;
+                                                                    : tpl->job->completions;
     _cleanup_strv_ char **ids = xcalloc(1, sizeof(char *));
     int rc = 0;
     for (long long i = 0; i < first && rc == 0; i++) {

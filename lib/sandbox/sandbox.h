@@ -206,8 +206,7 @@ json_t *kpod_job_load(const struct kpod_ctx *ctx, const char *name, struct kpod_
 /* Removes a Job: its controller (even a dead one's leftovers), every pod it made, its
  * directory. Returns 1 when there was a Job, 0 when only stray pods (or nothing) were found;
  * *ret_ids (when not NULL) gets the ids of the pods removed. */
-int kpod_job_remove(struct kpod_ctx *ctx, const char *name, char ***ret_ids,
-                    struct kpod_err **err);
+int kpod_job_remove(struct kpod_ctx *ctx, const char *name, char ***ret_ids, struct kpod_err **err);
 /* Removes every Job (pod rm -a -f, system reset); *ret_ids gets the pods removed. */
 int kpod_job_remove_all(struct kpod_ctx *ctx, char ***ret_ids, struct kpod_err **err);
 /* The names of the Jobs under the runroot. */

@@ -516,12 +516,14 @@ test_workloads(void)
                "  replicas: 101\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
                "t.yaml:5:13: spec.replicas: 101 replicas: kpod runs at most 100 pods",
                "replicas ceiling");
-    expect_err("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
-               "  completions: 0\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
-               "spec.completions", "completions 0");
-    expect_err("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
-               "  parallelism: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
-               "spec.parallelism", "negative parallelism");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
+        "  completions: 0\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+        "spec.completions", "completions 0");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
+        "  parallelism: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+        "spec.parallelism", "negative parallelism");
     const char *zero = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: z}\nspec:\n"
                        "  replicas: 0\n  template:\n    spec:\n"
                        "      containers: [{name: c, image: x}]\n";
@@ -535,11 +537,12 @@ test_workloads(void)
     _cleanup_manifest_ struct kpod_manifest *mt = parse(ttl, NULL);
     ok(mt != NULL && has_warning(mt, "spec.ttlSecondsAfterFinished: not supported by kpod"),
        "ttlSecondsAfterFinished warned");
-    expect_err("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n"
-               "    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: x}]\n",
-               "t.yaml:7:22: spec.template.spec.restartPolicy: 'Always' is not allowed: a Job needs "
-               "OnFailure or Never",
-               "Job with Always");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n"
+        "    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: x}]\n",
+        "t.yaml:7:22: spec.template.spec.restartPolicy: 'Always' is not allowed: a Job needs "
+        "OnFailure or Never",
+        "Job with Always");
     expect_err("apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n",
                "unsupported apiVersion 'apps/v2'", "bad apiVersion");
 }
