@@ -82,9 +82,9 @@ wait_for() {
     die "timed out waiting for: $*"
 }
 
-# The Job's record.
-job_field() { jq -r ".$2" "$KPOD_RUNROOT/jobs/$1/job.json"; }
-job_status_is() { [ "$(job_field "$1" status)" = "$2" ]; }
+# A field of the Job, as kpod inspect shows it.
+job_field() { "$KPOD" inspect "$1" --format "{{.$2}}"; }
+job_status_is() { [ "$(job_field "$1" Status)" = "$2" ]; }
 # Phases of a Job's pods, sorted by name: "name=phase ..."
 job_phases() {
     "$KPOD" pod ps --filter "label=job-name=$1" --format json |
@@ -198,8 +198,11 @@ EOF
     assert "$output" =~ "Job:" "play says it is a Job"
     wait_for job_status_is count Complete
     assert "$(job_phases count)" == "count-0=Succeeded count-1=Succeeded count-2=Succeeded" "phases"
-    assert "$(job_field count succeeded)" == "3" "succeeded count"
-    assert "$(job_field count reason)" == "Completed" "reason"
+    assert "$(job_field count Succeeded)" == "3" "succeeded count"
+    assert "$(job_field count Reason)" == "Completed" "reason"
+    run_kpod inspect count --format '{{.Kind}} {{.Status}} {{.Succeeded}}/{{.Completions}} {{.Failed}} {{.Active}}'
+    assert "$output" == "Job Complete 3/3 0 0" "kpod inspect of a Job"
+    [ "$(job_field count CompletionTime)" -gt "$(job_field count StartTime)" ] || die "times"
     run_kpod pod ps --filter label=job-name=count
     assert "$output" =~ "count-0 +Exited \(Succeeded\)" "STATUS shows the phase"
     run_kpod pod ps --filter status=succeeded -q
@@ -227,7 +230,7 @@ EOF
     f=$(job_yaml fail "  backoffLimit: 2" Never 'echo try; exit 3')
     run_kpod play --tls-verify=false "$f"
     wait_for job_status_is fail Failed
-    assert "$(job_field fail reason)" == "BackoffLimitExceeded" "reason"
+    assert "$(job_field fail Reason)" == "BackoffLimitExceeded" "reason"
     assert "$(job_phases fail)" == "fail-0=Failed fail-1=Failed fail-2=Failed" "three pods, kept"
     run_kpod pod logs fail-0
     assert "$output" =~ "try" "a failed pod's logs are kept"
@@ -242,7 +245,7 @@ EOF
     f=$(job_yaml slow "  activeDeadlineSeconds: 2" Never 'sleep 1000')
     run_kpod play --tls-verify=false "$f"
     wait_for job_status_is slow Failed
-    assert "$(job_field slow reason)" == "DeadlineExceeded" "reason"
+    assert "$(job_field slow Reason)" == "DeadlineExceeded" "reason"
     assert "$(job_phases slow)" == "slow-0=Failed" "the pod was stopped"
     run_kpod pod inspect slow-0 --format json
     assert "$(jq -r '.[0].Containers[0].State.Running' <<<"$output")" == "false" "not running"
@@ -255,8 +258,8 @@ EOF
     f=$(job_yaml onf "  backoffLimit: 1" OnFailure 'echo try; exit 1')
     run_kpod play --tls-verify=false "$f"
     wait_for job_status_is onf Failed
-    assert "$(job_field onf reason)" == "BackoffLimitExceeded" "reason"
-    assert "$(job_field onf nextIndex)" == "1" "one pod, restarted in place"
+    assert "$(job_field onf Reason)" == "BackoffLimitExceeded" "reason"
+    assert "$(job_field onf Pods | jq length)" == "1" "one pod, restarted in place"
     run_kpod down "$f"
     no_leftovers
 }
@@ -265,14 +268,14 @@ EOF
     local f
     f=$(job_yaml k9 "  completions: 5" Never 'sleep 1000')
     run_kpod play --tls-verify=false "$f"
-    wait_for bash -c "[ \$(jq -r '.controllerPid // 0' '$KPOD_RUNROOT/jobs/k9/job.json') -gt 0 ]"
-    kill -9 "$(job_field k9 controllerPid)"
+    wait_for bash -c "[ \$('$KPOD' inspect k9 --format '{{.ControllerPid}}') -gt 0 ]"
+    kill -9 "$(job_field k9 ControllerPid)"
     run_kpod down "$f"
     assert "$output" =~ "Pods removed:" "down removed the Job's pod"
     no_leftovers
     run_kpod play --tls-verify=false "$f"
-    wait_for bash -c "[ \$(jq -r '.controllerPid // 0' '$KPOD_RUNROOT/jobs/k9/job.json') -gt 0 ]"
-    kill -9 "$(job_field k9 controllerPid)"
+    wait_for bash -c "[ \$('$KPOD' inspect k9 --format '{{.ControllerPid}}') -gt 0 ]"
+    kill -9 "$(job_field k9 ControllerPid)"
     run_kpod pod rm -a -f
     no_leftovers
     # a live controller is stopped too
