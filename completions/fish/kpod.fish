@@ -320,7 +320,7 @@ complete -c kpod -n '__kpod_at ""' -a play -d 'run the pods of Kubernetes YAML (
 complete -c kpod -n '__kpod_at ""' -a down -d 'stop and remove the pods of Kubernetes YAML'
 complete -c kpod -n '__kpod_at ""' -a pod -d 'manage pods'
 complete -c kpod -n '__kpod_at ""' -a ps -d 'list containers'
-complete -c kpod -n '__kpod_at ""' -a inspect -d 'show the state and configuration of containers or pods'
+complete -c kpod -n '__kpod_at ""' -a inspect -d 'show the state and configuration of containers, pods or Jobs'
 complete -c kpod -n '__kpod_at ""' -a top -d 'show the processes of a container'
 complete -c kpod -n '__kpod_at ""' -a logs -d 'show the output of containers'
 complete -c kpod -n '__kpod_at ""' -a exec -d 'run a command in a running container'
