@@ -505,6 +505,9 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
     if (!kpod_is_dns1123_subdomain(longest))
         return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names", owner.name);
     struct kpod_manifest *m = st->m;
+    if (m->n_pods + (size_t)replicas > KPOD_MANIFEST_MAX_PODS)
+        return y_err(y, obj, "%s '%s': more than %d pods in the input", kind, owner.name,
+                     KPOD_MANIFEST_MAX_PODS);
     if (m->n_workloads == st->n_workloads_cap) {
         st->n_workloads_cap = st->n_workloads_cap ? st->n_workloads_cap * 2 : 4;
         struct kpod_workload *nw = arena_array(m->arena, st->n_workloads_cap, sizeof(*nw));

@@ -531,6 +531,20 @@ test_workloads(void)
     ok(mz != NULL && mz->n_pods == 0 && mz->n_workloads == 1, "replicas 0: no pod, valid");
     ok(mz != NULL && has_warning(mz, "0 replicas: no pod is run for Deployment 'z'"),
        "replicas 0 said");
+    {
+        char *big = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&big, &len);
+        for (int i = 0; i < 3; i++)
+            fprintf(f,
+                    "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d%d}\nspec:\n"
+                    "  replicas: 100\n  template:\n    spec:\n"
+                    "      containers: [{name: c, image: x}]\n",
+                    i);
+        fclose(f);
+        expect_err(big, "Deployment 'd2': more than 256 pods in the input", "pod budget");
+        free(big);
+    }
     const char *ttl = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: t}\nspec:\n"
                       "  ttlSecondsAfterFinished: 5\n  template:\n    spec:\n"
                       "      containers: [{name: c, image: x}]\n";
