@@ -234,9 +234,12 @@ observe(struct kpod_ctx *ctx, json_t *job, bool on_failure)
     }
     kpod_store_fini(&s);
     /* with OnFailure a failure restarts the container in place: each restart counts */
+    long long failures = failed + (on_failure ? restarts : 0);
+    if (failures > kpod_json_int(job, "failed", 0))
+        kpod_json_set_int(job, "lastFailureTime", now_ns());
     kpod_json_set_int(job, "active", active);
     kpod_json_set_int(job, "succeeded", succeeded);
-    kpod_json_set_int(job, "failed", failed + (on_failure ? restarts : 0));
+    kpod_json_set_int(job, "failed", failures);
     return active;
 }
 
@@ -286,12 +289,29 @@ make_pods(struct kpod_ctx *ctx, json_t *job, const struct kpod_manifest *m,
             kpod_warn("job: play pod '%s': %s", name, e->msg);
             kpod_json_set_str(job, "lastError", e->msg);
             kpod_json_set_int(job, "playFailures", kpod_json_int(job, "playFailures", 0) + 1);
+            kpod_json_set_int(job, "lastFailureTime", now_ns());
             kpod_err_free(&e);
             break; /* try again at the next tick, against backoffLimit */
         }
         json_array_append_new(pods, pod_record(name, id));
     }
     kpod_json_set_int(job, "active", active);
+}
+
+/* The delay before a pod replaces a failed one, as Kubernetes does it: the base (10 s, or the
+ * play's restart backoff, KPOD_RESTART_BACKOFF_MS) doubled for each failure, at most 6 minutes. */
+static int64_t
+failure_delay_ns(int64_t base_ms, long long failures)
+{
+    const char *env = getenv("KPOD_RESTART_BACKOFF_MS");
+    if (base_ms <= 0)
+        base_ms = env ? atoll(env) : 10000;
+    if (base_ms <= 0)
+        base_ms = 10000;
+    int64_t ms = base_ms;
+    for (long long i = 1; i < failures && ms < 360000; i++)
+        ms *= 2;
+    return (ms < 360000 ? ms : 360000) * 1000000LL;
 }
 
 /* One pass over the Job; returns 1 when it has ended. */
@@ -327,6 +347,9 @@ tick(struct kpod_ctx *ctx, json_t *job, const struct kpod_manifest *m, const str
     long long want = completions - succeeded;
     if (want > parallelism)
         want = parallelism;
+    if (failed > 0 && now_ns() < kpod_json_int(job, "lastFailureTime", 0) +
+                                     failure_delay_ns(o->backoff_ms, failed))
+        return 0; /* Kubernetes' delay before a failed pod is replaced */
     make_pods(ctx, job, m, tpl, o, want);
     return 0;
 }

@@ -278,9 +278,12 @@ EOF
     kill -9 "$(job_field k9 ControllerPid)"
     run_kpod pod rm -a -f
     no_leftovers
-    # a live controller is stopped too
+    # a live controller is stopped too, by pod rm -a -f and by system reset
     run_kpod play --tls-verify=false "$f"
     run_kpod pod rm -a -f
+    no_leftovers
+    run_kpod play --tls-verify=false "$f"
+    run_kpod system reset -f
     no_leftovers
 }
 
