@@ -142,6 +142,53 @@ print_pod(const struct kpod_pod_state *p, bool quiet)
     printf("\n");
 }
 
+static int
+check_play(const struct kpod_play_cli *o, const struct kpod_manifest *m, struct kpod_err **err)
+{
+    if (o->ip != NULL && m->n_pods > 1)
+        return kpod_err_usage(err, "play: --ip needs exactly one pod, the files hold %zu",
+                              m->n_pods);
+    for (size_t i = 0; i < m->n_pods; i++)
+        if (m->pods[i].job != NULL && o->no_start)
+            return kpod_err_usage(err, "play: Job '%s': --start=false cannot hold a Job back",
+                                  m->pods[i].owner_name);
+    return 0;
+}
+
+/* Every pod (and Job) of the files, all or nothing. */
+static int
+play_all(struct kpod_ctx *ctx, const struct kpod_manifest *m, const struct kpod_play_cli *o,
+         const struct kpod_play_opts *po, struct kpod_err **err)
+{
+    _cleanup_strv_ char **made = xcalloc(1, sizeof(char *));
+    _cleanup_strv_ char **jobs = xcalloc(1, sizeof(char *));
+    struct kpod_pod_state **pods = xcalloc(m->n_pods + 1, sizeof(*pods));
+    int rc = 0;
+    for (size_t i = 0; i < m->n_pods && rc == 0; i++) {
+        if (m->pods[i].job != NULL) {
+            rc = play_job(ctx, m, &m->pods[i], po, o->quiet, err);
+            if (rc == 0)
+                kpod_strv_push(&jobs, m->pods[i].owner_name);
+        } else if (o->replace && replace_pod(ctx, m->pods[i].name, err) < 0)
+            rc = -1;
+        else if (kpod_sandbox_play(ctx, m, &m->pods[i], po, &pods[i], err) < 0)
+            rc = -1;
+        else
+            kpod_strv_push(&made, pods[i]->id);
+    }
+    if (rc < 0) {
+        remove_jobs(ctx, jobs);
+        remove_pods(ctx, made); /* nothing half-made: the pods before the failure go too */
+    }
+    for (size_t i = 0; i < m->n_pods; i++) {
+        if (rc == 0)
+            print_pod(pods[i], o->quiet);
+        kpod_pod_state_free(pods[i]);
+    }
+    free(pods);
+    return rc;
+}
+
 int
 kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **files,
                   struct kpod_err **err)
@@ -173,42 +220,9 @@ kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **fi
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
     kpod_cmd_warn_not_run(m);
-    if (o->ip != NULL && m->n_pods > 1)
-        return kpod_err_usage(err, "play: --ip needs exactly one pod, the files hold %zu",
-                              m->n_pods);
-    for (size_t i = 0; i < m->n_pods; i++)
-        if (m->pods[i].job != NULL && o->no_start)
-            return kpod_err_usage(err, "play: Job '%s': --start=false cannot hold a Job back",
-                                  m->pods[i].owner_name);
-    if (m->n_pods == 0)
-        fprintf(stderr, "No pods to play: every workload has 0 replicas\n");
+    if (check_play(o, m, err) < 0)
+        return -1;
     if (o->replace && replace_workloads(ctx, m, err) < 0)
         return kpod_err_prefix(err, "play: replace");
-    _cleanup_strv_ char **made = xcalloc(1, sizeof(char *));
-    _cleanup_strv_ char **jobs = xcalloc(1, sizeof(char *));
-    struct kpod_pod_state **pods = xcalloc(m->n_pods + 1, sizeof(*pods));
-    int rc = 0;
-    for (size_t i = 0; i < m->n_pods && rc == 0; i++) {
-        if (m->pods[i].job != NULL) {
-            rc = play_job(ctx, m, &m->pods[i], &po, o->quiet, err);
-            if (rc == 0)
-                kpod_strv_push(&jobs, m->pods[i].owner_name);
-        } else if (o->replace && replace_pod(ctx, m->pods[i].name, err) < 0)
-            rc = -1;
-        else if (kpod_sandbox_play(ctx, m, &m->pods[i], &po, &pods[i], err) < 0)
-            rc = -1;
-        else
-            kpod_strv_push(&made, pods[i]->id);
-    }
-    if (rc < 0) {
-        remove_jobs(ctx, jobs);
-        remove_pods(ctx, made); /* nothing half-made: the pods before the failure go too */
-    }
-    for (size_t i = 0; i < m->n_pods; i++) {
-        if (rc == 0)
-            print_pod(pods[i], o->quiet);
-        kpod_pod_state_free(pods[i]);
-    }
-    free(pods);
-    return rc;
+    return play_all(ctx, m, o, &po, err);
 }

@@ -229,6 +229,20 @@ new_keyset(struct parse_state *st)
     return &m->keysets[m->n_keysets++];
 }
 
+static struct kpod_workload *
+new_workload(struct parse_state *st)
+{
+    struct kpod_manifest *m = st->m;
+    if (m->n_workloads == st->n_workloads_cap) {
+        st->n_workloads_cap = st->n_workloads_cap ? st->n_workloads_cap * 2 : 4;
+        struct kpod_workload *nw = arena_array(m->arena, st->n_workloads_cap, sizeof(*nw));
+        if (m->n_workloads)
+            memcpy(nw, m->workloads, m->n_workloads * sizeof(*nw));
+        m->workloads = nw;
+    }
+    return &m->workloads[m->n_workloads++];
+}
+
 /* The pod of a Pod document, or of a workload's spec.template. */
 static int
 parse_pod_object(struct yctx *y, yaml_node_t *obj, struct kpod_pod *pod)
@@ -504,18 +518,10 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
     char *longest = arena_printf(y->a, "%s-%lld", owner.name, last < 0 ? 0 : last);
     if (!kpod_is_dns1123_subdomain(longest))
         return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names", owner.name);
-    struct kpod_manifest *m = st->m;
-    if (m->n_pods + (size_t)replicas > KPOD_MANIFEST_MAX_PODS)
+    if (st->m->n_pods + (size_t)replicas > KPOD_MANIFEST_MAX_PODS)
         return y_err(y, obj, "%s '%s': more than %d pods in the input", kind, owner.name,
                      KPOD_MANIFEST_MAX_PODS);
-    if (m->n_workloads == st->n_workloads_cap) {
-        st->n_workloads_cap = st->n_workloads_cap ? st->n_workloads_cap * 2 : 4;
-        struct kpod_workload *nw = arena_array(m->arena, st->n_workloads_cap, sizeof(*nw));
-        if (m->n_workloads)
-            memcpy(nw, m->workloads, m->n_workloads * sizeof(*nw));
-        m->workloads = nw;
-    }
-    m->workloads[m->n_workloads++] =
+    *new_workload(st) =
         (struct kpod_workload){tpl.kind, owner.name, owner.namespace, replicas, job};
     for (long long i = 0; i < replicas; i++) {
         struct kpod_pod *pod = new_pod(st);
