@@ -94,7 +94,8 @@ play_json(const struct kpod_play_opts *o)
 /* Plays pod "<job>-<index>" from the template; returns its id. */
 int
 kpod_job_play_pod(struct kpod_ctx *ctx, const struct kpod_manifest *m, const struct kpod_pod *tpl,
-         long long index, const struct kpod_play_opts *o, char **ret_id, struct kpod_err **err)
+                  long long index, const struct kpod_play_opts *o, char **ret_id,
+                  struct kpod_err **err)
 {
     _cleanup_free_ char *name = xasprintf("%s-%lld", tpl->owner_name, index);
     struct kpod_pod pod = *tpl;
@@ -230,7 +231,8 @@ kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_i
     }
     kpod_json_set_int(job, "nextIndex", first);
     kpod_json_set_int(job, "active", first);
-    if (rc == 0 && kpod_job_save(ctx, name, job, err) == 0 && spawn_controller(ctx, name, err) == 0) {
+    if (rc == 0 && kpod_job_save(ctx, name, job, err) == 0 &&
+        spawn_controller(ctx, name, err) == 0) {
         *ret_ids = TAKE_PTR(ids);
         return 0;
     }
@@ -375,4 +377,3 @@ kpod_job_remove_all(struct kpod_ctx *ctx, char ***ret_ids, struct kpod_err **err
     *ret_ids = all;
     return 0;
 }
-

@@ -196,7 +196,9 @@ EOF
     f=$(job_yaml count "  completions: 3" Never 'echo done; hostname')
     run_kpod play --tls-verify=false "$f"
     assert "$output" =~ "Job:" "play says it is a Job"
-    wait_for job_status_is count Complete
+    run_kpod wait count
+    assert "$output" == "0" "kpod wait JOB: 0 when it completed"
+    assert "$(job_field count Status)" == "Complete" "status"
     assert "$(job_phases count)" == "count-0=Succeeded count-1=Succeeded count-2=Succeeded" "phases"
     assert "$(job_field count Succeeded)" == "3" "succeeded count"
     assert "$(job_field count Reason)" == "Completed" "reason"
@@ -229,7 +231,9 @@ EOF
     local f
     f=$(job_yaml fail "  backoffLimit: 2" Never 'echo try; exit 3')
     run_kpod play --tls-verify=false "$f"
-    wait_for job_status_is fail Failed
+    run_kpod wait fail
+    assert "$output" == "1" "kpod wait JOB: 1 when it failed"
+    assert "$(job_field fail Status)" == "Failed" "status"
     assert "$(job_field fail Reason)" == "BackoffLimitExceeded" "reason"
     assert "$(job_phases fail)" == "fail-0=Failed fail-1=Failed fail-2=Failed" "three pods, kept"
     run_kpod pod logs fail-0
@@ -270,6 +274,8 @@ EOF
     run_kpod play --tls-verify=false "$f"
     wait_for bash -c "[ \$('$KPOD' inspect k9 --format '{{.ControllerPid}}') -gt 0 ]"
     kill -9 "$(job_field k9 ControllerPid)"
+    run_kpod 125 wait k9
+    assert "$output" =~ "job 'k9': its controller \(pid [0-9]+\) is gone" "no endless wait"
     run_kpod down "$f"
     assert "$output" =~ "Pods removed:" "down removed the Job's pod"
     no_leftovers
