@@ -45,6 +45,10 @@ job_view(const json_t *job)
                       kpod_json_str(job, "reason") ? kpod_json_str(job, "reason") : "");
     kpod_json_set_str(j, "Message",
                       kpod_json_str(job, "message") ? kpod_json_str(job, "message") : "");
+    json_object_set_new(
+        j, "ControllerRunning",
+        json_boolean(kpod_proc_alive((pid_t)kpod_json_int(job, "controllerPid", 0),
+                                     (uint64_t)kpod_json_int(job, "controllerStart", 0))));
     if (kpod_json_str(job, "lastError"))
         kpod_json_set_str(j, "LastError", kpod_json_str(job, "lastError"));
     return j;

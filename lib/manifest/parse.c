@@ -528,6 +528,12 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
         *pod = tpl;
         pod->index = (int)i;
         pod->name = arena_printf(y->a, "%s-%lld", owner.name, i);
+        if (strcmp(kind, "StatefulSet") == 0) { /* the labels Kubernetes gives each replica */
+            pod->labels =
+                kv_with(y->a, &pod->labels, "statefulset.kubernetes.io/pod-name", pod->name);
+            pod->labels = kv_with(y->a, &pod->labels, "apps.kubernetes.io/pod-index",
+                                  arena_printf(y->a, "%lld", i));
+        }
     }
     return 0;
 }

@@ -142,6 +142,10 @@ no_leftovers() {
     run_kpod play --tls-verify=false "$f"
     run_kpod pod ps --format json
     assert "$(jq -r 'map(.Name) | sort | join(" ")' <<<"$output")" == "db-0 db-1" "StatefulSet"
+    assert "$(jq -r '.[] | select(.Name == "db-1") | .Labels["apps.kubernetes.io/pod-index"] + " " + .Labels["statefulset.kubernetes.io/pod-name"]' <<<"$output")" \
+        == "1 db-1" "StatefulSet labels"
+    run_kpod pod inspect db-1 --format '{{.Labels.app}}'
+    assert "$output" == "db" "template labels"
     run_kpod down "$f"
     no_leftovers
 }
