@@ -3,10 +3,14 @@
 function __kpod_subs
     switch $argv[1]
         case ''
-            echo 'play down pod ps ls inspect top logs exec attach stats update wait system version network help completion pull images image rmi tag load save login logout runtime'
+            echo 'play down generate pod ps ls inspect top logs exec attach stats update wait system version network help completion pull images image rmi tag load save login logout runtime'
         case 'play'
             echo ''
         case 'down'
+            echo ''
+        case 'generate'
+            echo 'kube'
+        case 'generate kube'
             echo ''
         case 'pod'
             echo 'ps ls list inspect start stop restart rm kill pause unpause top logs stats interface iface route'
@@ -151,6 +155,10 @@ function __kpod_vals
             echo '--format --output -o --network --ip --authfile --creds --log-opt --hooks-dir --root --runroot --log-level'
         case 'down'
             echo '--root --runroot --log-level'
+        case 'generate'
+            echo '--root --runroot --log-level'
+        case 'generate kube'
+            echo '--type -t --filename -f --replicas -r --root --runroot --log-level'
         case 'pod'
             echo '--root --runroot --log-level'
         case 'pod ps' 'pod ls' 'pod list'
@@ -318,6 +326,7 @@ end
 complete -c kpod -f
 complete -c kpod -n '__kpod_at ""' -a play -d 'run the pods of Kubernetes YAML (Pod, Deployment, Job, DaemonSet)'
 complete -c kpod -n '__kpod_at ""' -a down -d 'stop and remove the pods of Kubernetes YAML'
+complete -c kpod -n '__kpod_at ""' -a generate -d 'generate structured data from the pods kpod runs'
 complete -c kpod -n '__kpod_at ""' -a pod -d 'manage pods'
 complete -c kpod -n '__kpod_at ""' -a ps -d 'list containers'
 complete -c kpod -n '__kpod_at ""' -a inspect -d 'show the state and configuration of containers, pods or Jobs'
@@ -364,6 +373,12 @@ complete -c kpod -n '__kpod_at "play"' -l hooks-dir -x -a '(__fish_complete_dire
 complete -c kpod -n '__kpod_at "play"' -r -F
 complete -c kpod -n '__kpod_at "down"' -l force -d 'also remove the named volumes (persistentVolumeClaim) of the pods'
 complete -c kpod -n '__kpod_at "down"' -r -F
+complete -c kpod -n '__kpod_at "generate"' -a kube -d 'generate Kubernetes YAML of pods'
+complete -c kpod -n '__kpod_at "generate kube"' -l type -s t -x -a 'pod deployment job' -d 'kind to generate: pod, deployment or job'
+complete -c kpod -n '__kpod_at "generate kube"' -l service -s s -d 'also generate a Service for each pod (NodePort when it publishes host ports)'
+complete -c kpod -n '__kpod_at "generate kube"' -l filename -s f -r -F -d 'write the YAML to FILE (a new file, mode 0600) instead of stdout'
+complete -c kpod -n '__kpod_at "generate kube"' -l replicas -s r -x -a '(kpod __complete  (commandline -ct) 2>/dev/null)' -d 'replicas of a deployment (default 1)'
+complete -c kpod -n '__kpod_at "generate kube"' -x -a '(kpod __complete pods (commandline -ct) 2>/dev/null)'
 complete -c kpod -n '__kpod_at "pod"' -a ps -d 'list pods'
 complete -c kpod -n '__kpod_at "pod"' -a inspect -d 'show the state and configuration of pods'
 complete -c kpod -n '__kpod_at "pod"' -a start -d 'start pods'

@@ -139,7 +139,7 @@ child_setup(struct plan *p, struct kpod_err **err)
         if (wait_for(p->sync_fd, SYNC_HOOKS_DONE, err) < 0)
             return -1;
     }
-    if (rootfs_pivot(p, err) < 0)
+    if (rootfs_pivot(p, err) < 0 || proc_make_cwd(p, err) < 0)
         return -1;
     if (p->process->terminal ? proc_setup_terminal(p, true, err) : proc_setup_stdio(p, err))
         return -1;

@@ -143,6 +143,9 @@ __attribute__((noreturn)) void child_main(struct plan *p);
 int proc_setup_terminal(struct plan *p, bool console_bind, struct kpod_err **err);
 int proc_setup_stdio(struct plan *p, struct kpod_err **err);
 int proc_apply_rlimits(const struct plan *p, struct kpod_err **err);
+/* Makes a missing working directory (after the pivot, before the root may turn read-only), as
+ * runc and so Kubernetes do; `exec` does not. */
+int proc_make_cwd(struct plan *p, struct kpod_err **err);
 int proc_finalize(struct plan *p, struct kpod_err **err);
 /* Execs the process (environ from the spec, PATH lookup in the container); on failure sets
  * *err (NOTFOUND/INVOKE) and returns -1. */

@@ -114,6 +114,17 @@ set_user(const struct kpod_oci_user *u, struct kpod_err **err)
 }
 
 int
+proc_make_cwd(struct plan *p, struct kpod_err **err)
+{
+    const char *cwd = p->process->cwd;
+    if (cwd == NULL || *cwd == '\0' || access(cwd, F_OK) == 0 || errno != ENOENT)
+        return 0;
+    if (kpod_fs_mkdir_p(cwd, 0755, err) < 0)
+        return kpod_err_prefix(err, "cwd '%s'", cwd);
+    return 0;
+}
+
+int
 proc_finalize(struct plan *p, struct kpod_err **err)
 {
     const struct kpod_oci_process *pr = p->process;

@@ -104,3 +104,47 @@ int manifest_validate(struct kpod_manifest *m, struct kpod_err **err);
 
 /* Base64 (standard alphabet, padding optional, whitespace ignored). Returns 0 or -1. */
 int manifest_base64_decode(struct kpod_arena *a, const char *in, char **ret, size_t *ret_len);
+
+/* Emitting (emit_yaml.c, emit_pod.c, emit.c): libyaml events to a memory buffer. Every helper
+ * is a no-op once the emitter failed; kpod_manifest_emit reports it at the end. */
+struct ye_buf {
+    char *p;
+    size_t len, cap;
+};
+
+struct yemit {
+    yaml_emitter_t e;
+    struct ye_buf out;
+    bool failed;
+};
+
+int ye_write_out(void *data, unsigned char *chunk, size_t size); /* yaml_write_handler_t */
+void ye_emit(struct yemit *em, yaml_event_t *ev);
+void ye_doc_begin(struct yemit *em);
+void ye_doc_end(struct yemit *em);
+/* A string: plain when unambiguous, a literal block when it has lines, else double-quoted. */
+void ye_str(struct yemit *em, const char *s);
+void ye_plain(struct yemit *em, const char *s); /* numbers and booleans */
+void ye_map_begin(struct yemit *em);
+void ye_map_end(struct yemit *em);
+void ye_seq_begin(struct yemit *em);
+void ye_seq_end(struct yemit *em);
+void ye_key_map(struct yemit *em, const char *k);               /* "k:" then a mapping */
+void ye_key_seq(struct yemit *em, const char *k);               /* "k:" then a sequence */
+void ye_kv_str(struct yemit *em, const char *k, const char *v); /* nothing when v is NULL */
+void ye_kv_ll(struct yemit *em, const char *k, long long v);
+void ye_kv_bool(struct yemit *em, const char *k, bool v);
+void ye_kv_tri(struct yemit *em, const char *k, kpod_tristate v);             /* when set */
+void ye_kv_strv(struct yemit *em, const char *k, char *const *v);             /* when not NULL */
+void ye_kv_map(struct yemit *em, const char *k, const struct kpod_kvlist *l); /* when not empty */
+void ye_kv_cpu(struct yemit *em, const char *k, long long milli);             /* "2", "250m" */
+void ye_kv_bytes(struct yemit *em, const char *k, long long v);               /* "64Mi", "1000" */
+char *ye_base64(const char *in, size_t len);
+bool ye_is_text(const char *s, size_t len); /* UTF-8 without NUL */
+const char *ye_restart_policy_name(enum kpod_restart_policy rp);
+/* The pod's spec mapping, with restart as its restartPolicy. */
+void ye_emit_pod_spec(struct yemit *em, const struct kpod_pod *pod,
+                      enum kpod_restart_policy restart);
+/* "metadata:" with what is set of name, namespace (unless "default"), labels, annotations. */
+void ye_emit_meta(struct yemit *em, const char *name, const char *ns,
+                  const struct kpod_kvlist *labels, const struct kpod_kvlist *annotations);

@@ -362,3 +362,29 @@ enum kpod_pull_policy kpod_container_pull_policy(const struct kpod_container *c)
 /* Kubernetes name rules. */
 bool kpod_is_dns1123_label(const char *s);
 bool kpod_is_dns1123_subdomain(const char *s);
+
+/* Emitting: pods back to Kubernetes YAML (`kpod generate kube`, and the form a pod is stored in
+ * when it is played). Each pod becomes one document (a Pod, or a workload around it), then a
+ * Service per pod when asked, then every ConfigMap and Secret the pods reference, once each, as
+ * their own documents. Only what the user gave: no kpod-private fields. */
+enum kpod_emit_kind {
+    KPOD_EMIT_OWN = 0, /* the kind the pod was played from (Pod, Deployment, Job, ...) */
+    KPOD_EMIT_POD,
+    KPOD_EMIT_DEPLOYMENT, /* named as played, or "<pod>-deployment"; restartPolicy Always */
+    KPOD_EMIT_JOB,        /* named as played, or "<pod>-job"; restartPolicy Always → OnFailure */
+};
+
+struct kpod_emit_opts {
+    enum kpod_emit_kind kind;
+    long long replicas; /* Deployment, ReplicaSet, StatefulSet; 0: 1 */
+    bool service;       /* a Service per pod, selecting it by its labels (app=NAME if none) */
+};
+
+struct kpod_emit_item {
+    const struct kpod_manifest *m; /* where the pod's ConfigMaps and Secrets are */
+    const struct kpod_pod *pod;
+};
+
+/* Writes the YAML of the items to a new NUL-terminated buffer. */
+int kpod_manifest_emit(const struct kpod_emit_item *items, size_t n, const struct kpod_emit_opts *o,
+                       char **ret, size_t *ret_len, struct kpod_err **err);

@@ -57,6 +57,12 @@ kpod_sandbox_data_dir(const struct kpod_ctx *ctx, const char *id)
     return xasprintf("%s/pods/%s", ctx->root, id);
 }
 
+char *
+kpod_sandbox_kube_path(const struct kpod_ctx *ctx, const char *id)
+{
+    return xasprintf("%s/pods/%s/" KPOD_SANDBOX_KUBE_FILE, ctx->root, id);
+}
+
 static int
 save(struct play *pl, struct kpod_err **err)
 {
@@ -130,6 +136,33 @@ step_state(struct play *pl, struct kpod_err **err)
     if (kpod_fs_mkdir_p(pl->data_dir, 0700, err) < 0)
         return -1;
     return save(pl, err);
+}
+
+/* ---- 1b: what was played, for `kpod generate kube` ---- */
+
+static int
+undo_kube(void *data, struct kpod_err **err)
+{
+    struct play *pl = data;
+    _cleanup_free_ char *path = xasprintf("%s/" KPOD_SANDBOX_KUBE_FILE, pl->data_dir);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return kpod_err_sys(err, "remove '%s'", path);
+    return 0;
+}
+
+/* The pod and the ConfigMaps and Secrets it uses, as they are now, re-emitted from the model
+ * (0600: it holds the secrets). */
+static int
+step_kube(struct play *pl, struct kpod_err **err)
+{
+    struct kpod_emit_item item = {pl->m, pl->pod};
+    _cleanup_free_ char *yaml = NULL;
+    size_t len = 0;
+    if (kpod_manifest_emit(&item, 1, &(struct kpod_emit_opts){0}, &yaml, &len, err) < 0)
+        return -1;
+    _cleanup_free_ char *path = xasprintf("%s/" KPOD_SANDBOX_KUBE_FILE, pl->data_dir);
+    kpod_undo_push(&pl->undo, "kube", undo_kube, pl, NULL);
+    return kpod_fs_write_atomic(path, yaml, len, 0600, err);
 }
 
 /* ---- 2: the pod cgroup ---- */
@@ -611,9 +644,10 @@ kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m, const str
         const char *name;
         int (*fn)(struct play *pl, struct kpod_err **err);
     } steps[] = {
-        {"state", step_state},        {"cgroup", step_cgroup},   {"network", step_network},
-        {"infra", step_infra},        {"volumes", step_volumes}, {"images", step_images},
-        {"bundles", step_containers}, {"monitor", step_monitor}, {"start", step_start},
+        {"state", step_state},     {"kube", step_kube},          {"cgroup", step_cgroup},
+        {"network", step_network}, {"infra", step_infra},        {"volumes", step_volumes},
+        {"images", step_images},   {"bundles", step_containers}, {"monitor", step_monitor},
+        {"start", step_start},
     };
     struct play pl = {.ctx = ctx, .m = m, .pod = pod, .o = o, .lock = -1};
     if (kpod_store_init(&pl.store, ctx, err) < 0)

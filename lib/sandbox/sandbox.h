@@ -175,11 +175,17 @@ struct kpod_play_opts {
 /* `kpod play` for one pod: create the sandbox (state dir, lock, state ready, pod cgroup) →
  * network → infra (holder of the shared namespaces) → volumes, hosts files, rootfs → monitor →
  * init containers, then app containers → running, persisted. Any failure undoes every step in
- * reverse; KPOD_FAIL_STEP=<step> injects one (steps: state, cgroup, network, infra, volumes,
- * images, rootfs, bundles, monitor, start). */
+ * reverse; KPOD_FAIL_STEP=<step> injects one (steps: state, kube, cgroup, network, infra,
+ * volumes, images, rootfs, bundles, monitor, start). */
 int kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m,
                       const struct kpod_pod *pod, const struct kpod_play_opts *o,
                       struct kpod_pod_state **ret, struct kpod_err **err);
+
+/* What a pod was played from: its Kubernetes YAML re-emitted from the parsed model with the
+ * ConfigMaps and Secrets it used, as they were (kpod_manifest_emit), in the pod's data dir. */
+#define KPOD_SANDBOX_KUBE_FILE "kube.yaml"
+/* The path of that file for pod id (it may be missing for pods played by an older kpod). */
+char *kpod_sandbox_kube_path(const struct kpod_ctx *ctx, const char *id);
 
 /* Loads a pod and folds in what its monitor recorded (container pids, exits, restarts) and
  * what the kernel says (a dead pid, or one reused: start time), without side effects. */
