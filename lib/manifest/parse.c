@@ -468,6 +468,17 @@ parse_template(struct yctx *y, yaml_node_t *tmpl, struct kpod_pod *pod)
     return 0;
 }
 
+/* The first hostPort the pod publishes, 0 when none: replicas on one host cannot share it. */
+static int
+first_host_port(const struct kpod_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_containers; i++)
+        for (size_t j = 0; j < pod->containers[i].n_ports; j++)
+            if (pod->containers[i].ports[j].host_port > 0)
+                return pod->containers[i].ports[j].host_port;
+    return 0;
+}
+
 /* Deployment, ReplicaSet, StatefulSet: `replicas` pods "<name>-0" … "<name>-<N-1>" from
  * spec.template; DaemonSet: "<name>-0"; Job: its template "<name>-0" with the Job's spec (the
  * Job controller makes the pods "<name>-<n>"). */
@@ -518,6 +529,16 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
     char *longest = arena_printf(y->a, "%s-%lld", owner.name, last < 0 ? 0 : last);
     if (!kpod_is_dns1123_subdomain(longest))
         return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names", owner.name);
+    long long at_once =
+        job ? (job->parallelism < job->completions ? job->parallelism : job->completions)
+            : replicas;
+    int hp = at_once > 1 ? first_host_port(&tpl) : 0;
+    if (hp > 0) /* play refuses the second pod; the YAML itself is valid Kubernetes */
+        y_warn_key(y, job ? y_map_get(y, spec, "parallelism") : y_map_get(y, spec, "replicas"),
+                   job ? "spec.parallelism" : "spec.replicas",
+                   "%lld pods of %s '%s' at once cannot share hostPort %d on one host: only the "
+                   "first can run",
+                   at_once, kind, owner.name, hp);
     if (st->m->n_pods + (size_t)replicas > KPOD_MANIFEST_MAX_PODS)
         return y_err(y, obj, "%s '%s': more than %d pods in the input", kind, owner.name,
                      KPOD_MANIFEST_MAX_PODS);

@@ -524,6 +524,13 @@ test_workloads(void)
         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
         "  parallelism: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
         "spec.parallelism", "negative parallelism");
+    const char *hp = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+                     "  replicas: 2\n  template:\n    spec:\n      containers: [{name: c, "
+                     "image: x, ports: [{containerPort: 80, hostPort: 8080}]}]\n";
+    _cleanup_manifest_ struct kpod_manifest *mh = parse(hp, NULL);
+    ok(mh != NULL && has_warning(mh, "t.yaml:5:13: spec.replicas: 2 pods of Deployment 'd' at "
+                                     "once cannot share hostPort 8080 on one host"),
+       "replicas with a hostPort warned");
     const char *zero = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: z}\nspec:\n"
                        "  replicas: 0\n  template:\n    spec:\n"
                        "      containers: [{name: c, image: x}]\n";
