@@ -47,6 +47,8 @@ emit_pod_doc(struct yemit *em, const struct kpod_pod *pod, const struct target *
             ye_kv_ll(em, "backoffLimit", pod->job->backoff_limit);
             if (pod->job->active_deadline_seconds != KPOD_UNSET)
                 ye_kv_ll(em, "activeDeadlineSeconds", pod->job->active_deadline_seconds);
+            if (pod->job->ttl_seconds_after_finished != KPOD_UNSET)
+                ye_kv_ll(em, "ttlSecondsAfterFinished", pod->job->ttl_seconds_after_finished);
         }
         if (!job && t->labels.n > 0) {
             ye_key_map(em, "selector");

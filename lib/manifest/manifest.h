@@ -238,10 +238,11 @@ struct kpod_host_alias {
 /* A Job's spec (batch/v1): how many pods must succeed, how many run at once, how many
  * failures are tolerated, and the deadline of the whole Job. */
 struct kpod_job {
-    long long completions;             /* 1 when absent */
-    long long parallelism;             /* 1 when absent */
-    long long backoff_limit;           /* 6 when absent */
-    long long active_deadline_seconds; /* KPOD_UNSET when absent */
+    long long completions;                /* 1 when absent */
+    long long parallelism;                /* 1 when absent */
+    long long backoff_limit;              /* 6 when absent */
+    long long active_deadline_seconds;    /* KPOD_UNSET when absent */
+    long long ttl_seconds_after_finished; /* KPOD_UNSET when absent */
 };
 
 /* On every pod of a workload: "<Kind>/<name>" of its owner. */

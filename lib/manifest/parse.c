@@ -305,7 +305,7 @@ static bool
 workload_field_handled(const char *kind, const char *key)
 {
     static const char *const job[] = {"completions", "parallelism", "backoffLimit",
-                                      "activeDeadlineSeconds"};
+                                      "activeDeadlineSeconds", "ttlSecondsAfterFinished"};
     if (strcmp(key, "template") == 0 || strcmp(key, "selector") == 0)
         return true;
     if (strcmp(kind, "Job") == 0) {
@@ -382,11 +382,15 @@ parse_job_spec(struct yctx *y, yaml_node_t *spec, struct kpod_job *job)
     *job = (struct kpod_job){.completions = 1,
                              .parallelism = 1,
                              .backoff_limit = 6,
-                             .active_deadline_seconds = KPOD_UNSET};
+                             .active_deadline_seconds = KPOD_UNSET,
+                             .ttl_seconds_after_finished = KPOD_UNSET};
     if (spec_ll(y, spec, "completions", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->completions) < 0 ||
         spec_ll(y, spec, "parallelism", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->parallelism) < 0 ||
         spec_ll(y, spec, "backoffLimit", 0, KPOD_MANIFEST_MAX_JOB_PODS, &job->backoff_limit) < 0 ||
-        spec_ll(y, spec, "activeDeadlineSeconds", 1, 1LL << 31, &job->active_deadline_seconds) < 0)
+        spec_ll(y, spec, "activeDeadlineSeconds", 1, 1LL << 31, &job->active_deadline_seconds) <
+            0 ||
+        spec_ll(y, spec, "ttlSecondsAfterFinished", 0, 1LL << 31,
+                &job->ttl_seconds_after_finished) < 0)
         return -1;
     return 0;
 }

@@ -316,6 +316,26 @@ register_controller(struct kpod_ctx *ctx, const char *name, struct kpod_err **er
     return kpod_job_save(ctx, name, job, err);
 }
 
+/* ttlSecondsAfterFinished: the Job and its pods are removed that long after it ended (unless
+ * it was removed or replaced meanwhile: its record is checked every tick). */
+static int
+after_ttl(struct kpod_ctx *ctx, const char *name, long long ttl, struct kpod_err **err)
+{
+    for (;;) {
+        struct kpod_err *e = NULL;
+        _cleanup_json_ json_t *job = kpod_job_load(ctx, name, &e);
+        kpod_err_free(&e);
+        if (job == NULL || stop_requested ||
+            kpod_json_int(job, "controllerPid", 0) != (long long)getpid())
+            return 0;
+        int64_t end = kpod_json_int(job, "completionTime", 0) + ttl * 1000000000LL;
+        if (now_ns() >= end)
+            break;
+        sleep_ms(JOB_TICK_MS);
+    }
+    return kpod_job_remove(ctx, name, NULL, err) < 0 ? -1 : 0;
+}
+
 int
 kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err)
 {
@@ -343,5 +363,7 @@ kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err)
         sleep_ms(JOB_TICK_MS);
     }
     free(jp.hooks);
+    if (r > 0 && !stop_requested && tpl->job->ttl_seconds_after_finished != KPOD_UNSET)
+        return after_ttl(ctx, name, tpl->job->ttl_seconds_after_finished, err);
     return r < 0 ? -1 : 0;
 }

@@ -166,10 +166,11 @@ static json_t *
 new_job(const struct kpod_pod *tpl, const struct kpod_play_opts *o)
 {
     const struct kpod_job *js = tpl->job;
-    json_t *spec =
-        json_pack("{s:I, s:I, s:I, s:I}", "completions", (json_int_t)js->completions, "parallelism",
-                  (json_int_t)js->parallelism, "backoffLimit", (json_int_t)js->backoff_limit,
-                  "activeDeadlineSeconds", (json_int_t)js->active_deadline_seconds);
+    json_t *spec = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I}", "completions", (json_int_t)js->completions, "parallelism",
+        (json_int_t)js->parallelism, "backoffLimit", (json_int_t)js->backoff_limit,
+        "activeDeadlineSeconds", (json_int_t)js->active_deadline_seconds, "ttlSecondsAfterFinished",
+        (json_int_t)js->ttl_seconds_after_finished);
     return json_pack("{s:s, s:s, s:o, s:s, s:I, s:i, s:i, s:i, s:i, s:[], s:o}", "name",
                      tpl->owner_name, "namespace", tpl->namespace, "spec", spec, "status",
                      "Running", "startTime", (json_int_t)now_ns(), "active", 0, "succeeded", 0,
@@ -250,7 +251,7 @@ kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_i
 static void
 stop_controller(pid_t pid, uint64_t start)
 {
-    if (pid <= 0 || !kpod_proc_alive(pid, start))
+    if (pid <= 0 || pid == getpid() || !kpod_proc_alive(pid, start)) /* the TTL: itself */
         return;
     kill(pid, SIGTERM);
     for (int waited = 0; waited < JOB_STOP_WAIT_MS && kpod_proc_alive(pid, start); waited += 20)

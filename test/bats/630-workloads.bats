@@ -188,9 +188,9 @@ EOF
     f=$(job_yaml par "  parallelism: x" Never 'true')
     run_kpod 125 play --dry-run "$f"
     assert "$output" =~ "par.yaml:6:16: spec.parallelism" "parallelism not a number"
-    f=$(job_yaml ttl "  ttlSecondsAfterFinished: 10" Never 'true')
+    f=$(job_yaml ttl "  suspend: true" Never 'true')
     KPOD_ALLOW_WARNINGS=1 run_kpod play --dry-run "$f"
-    assert "$output" =~ "spec.ttlSecondsAfterFinished: not supported by kpod for a Job, ignored" "ttl warned"
+    assert "$output" =~ "spec.suspend: not supported by kpod for a Job, ignored" "suspend warned"
     KPOD_ALLOW_WARNINGS=1 run_kpod 125 play --start=false --tls-verify=false "$f"
     assert "$output" =~ "--start=false cannot hold a Job back" "no Job with --start=false"
 }
@@ -308,4 +308,16 @@ EOF
     assert "${#lines[@]}" == "1" "one pod after replace"
     run_kpod down "$f"
     no_leftovers
+}
+
+@test "Job ttlSecondsAfterFinished: the Job and its pods go once it ended" {
+    local f
+    f=$(job_yaml short "  completions: 2\n  ttlSecondsAfterFinished: 1" Never 'echo ok')
+    run_kpod play --tls-verify=false "$f"
+    wait_for bash -c "[ ! -e '$KPOD_RUNROOT/jobs/short' ]"
+    run_kpod pod ps -q
+    assert "$output" == "" "the pods went with the Job"
+    no_leftovers
+    run_kpod down "$f"
+    assert "$output" == "" "nothing left for down"
 }

@@ -478,12 +478,13 @@ test_workloads(void)
     free(r);
     const char *jobspec = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
                           "  completions: 3\n  parallelism: 2\n  backoffLimit: 1\n"
-                          "  activeDeadlineSeconds: 60\n  template:\n    spec:\n"
+                          "  activeDeadlineSeconds: 60\n  ttlSecondsAfterFinished: 30\n"
+                          "  template:\n    spec:\n"
                           "      restartPolicy: Never\n"
                           "      containers: [{name: c, image: busybox}]\n";
     r = round_trip(jobspec, "Job spec");
     ok(r && strstr(r, "completions: 3\n  parallelism: 2\n  backoffLimit: 1\n"
-                      "  activeDeadlineSeconds: 60\n"),
+                      "  activeDeadlineSeconds: 60\n  ttlSecondsAfterFinished: 30\n"),
        "the Job's spec is emitted");
     free(r);
 

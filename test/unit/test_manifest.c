@@ -553,11 +553,13 @@ test_workloads(void)
         free(big);
     }
     const char *ttl = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: t}\nspec:\n"
-                      "  ttlSecondsAfterFinished: 5\n  template:\n    spec:\n"
+                      "  ttlSecondsAfterFinished: 5\n  suspend: true\n  template:\n    spec:\n"
                       "      containers: [{name: c, image: x}]\n";
     _cleanup_manifest_ struct kpod_manifest *mt = parse(ttl, NULL);
-    ok(mt != NULL && has_warning(mt, "spec.ttlSecondsAfterFinished: not supported by kpod"),
-       "ttlSecondsAfterFinished warned");
+    ok(mt != NULL && has_warning(mt, "spec.suspend: not supported by kpod"), "suspend warned");
+    ok(mt != NULL && !has_warning(mt, "ttlSecondsAfterFinished") &&
+           mt->pods[0].job->ttl_seconds_after_finished == 5,
+       "ttlSecondsAfterFinished parsed");
     expect_err(
         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n"
         "    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: x}]\n",
