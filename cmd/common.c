@@ -321,6 +321,7 @@ kpod_cmd_pod_json(const struct kpod_pod_state *p)
         (json_int_t)p->created_ns, "CgroupPath", p->cgroup ? p->cgroup : "", "Labels", p->labels,
         "Annotations", p->annotations, "Containers", ctrs, "InfraPid", (json_int_t)p->infra_pid,
         "MonitorPid", (json_int_t)p->monitor_pid);
+    kpod_json_set_str(j, "Phase", kpod_pod_phase(p));
     kpod_json_set_str(j, "NetNS", p->netns);
     json_object_set_new(j, "FromFactory",
                         json_boolean(kpod_json_bool(p->extra, "from_factory", false)));

@@ -58,3 +58,19 @@ int kpod_factory_adopt(struct kpod_ctx *ctx, struct kpod_store *s,
 void kpod_factory_kick(struct kpod_ctx *ctx);
 /* Sets the hostname in the uts namespace of the infra process pid. */
 int kpod_factory_sethostname(pid_t infra, const char *hostname, struct kpod_err **err);
+
+/* Jobs (job.c, the controller; job_admin.c, the record, start and removal). */
+struct kpod_manifest;
+struct kpod_pod;
+struct kpod_play_opts;
+char *kpod_job_file(const struct kpod_ctx *ctx, const char *name, const char *file);
+/* The Job's lock, exclusive: every read-modify-write of job.json holds it. */
+int kpod_job_lock(const struct kpod_ctx *ctx, const char *name, struct kpod_err **err);
+int kpod_job_save(const struct kpod_ctx *ctx, const char *name, const json_t *j,
+                  struct kpod_err **err);
+/* Plays pod "<job>-<index>" from the Job's template; returns its id. */
+int kpod_job_play_pod(struct kpod_ctx *ctx, const struct kpod_manifest *m,
+                      const struct kpod_pod *tpl, long long index, const struct kpod_play_opts *o,
+                      char **ret_id, struct kpod_err **err);
+/* A pod's record in job.json: {"name", "id", "phase": "Running", "restarts": 0}. */
+json_t *kpod_job_pod_record(const char *name, const char *id);

@@ -89,6 +89,10 @@ struct kpod_ctr_state *kpod_pod_state_add_ctr(struct kpod_pod_state *p, const ch
 struct kpod_ctr_state *kpod_pod_state_find_ctr(struct kpod_pod_state *p, const char *name_or_id);
 /* podman's user-facing status: Created, Running, Degraded, Paused, Exited, Stopped. */
 const char *kpod_pod_status(const struct kpod_pod_state *p);
+/* The Kubernetes phase: Pending (created, not started), Running, Succeeded (every app container
+ * terminated with 0 and none will restart), Failed (every one terminated, one at least with
+ * another code, or the pod was stopped). */
+const char *kpod_pod_phase(const struct kpod_pod_state *p);
 
 /* The start time of a process (field 22 of /proc/PID/stat), 0 when it does not exist. */
 uint64_t kpod_proc_start_time(pid_t pid);
@@ -194,6 +198,35 @@ char *kpod_sandbox_kube_path(const struct kpod_ctx *ctx, const char *id);
  * what the kernel says (a dead pid, or one reused: start time), without side effects. */
 struct kpod_pod_state *kpod_sandbox_fetch(struct kpod_store *s, const char *id,
                                           struct kpod_err **err);
+
+/* ---- Jobs (lib/sandbox/job.c): a detached controller per Job, state in
+ * RUNROOT/jobs/<name>/job.json ---- */
+
+struct kpod_job_args {
+    const struct kpod_manifest *m; /* with its source, which the controller plays from */
+    const struct kpod_pod *tpl;    /* the Job's template pod (tpl->job set) */
+    const struct kpod_play_opts *o;
+};
+char *kpod_job_dir(const struct kpod_ctx *ctx, const char *name);
+/* Creates the Job (refused when it exists), plays its first min(parallelism, completions) pods
+ * and starts its controller; all or nothing. Returns the ids of the pods made. */
+int kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_ids,
+                  struct kpod_err **err);
+/* The controller's loop (`kpod __job NAME`); returns when the Job has ended or was removed. */
+int kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err);
+/* The Job's record (job.json); NOTFOUND when there is none. */
+json_t *kpod_job_load(const struct kpod_ctx *ctx, const char *name, struct kpod_err **err);
+/* Removes a Job: its controller (even a dead one's leftovers), every pod it made, its
+ * directory. Returns 1 when there was a Job, 0 when only stray pods (or nothing) were found;
+ * *ret_ids (when not NULL) gets the ids of the pods removed. */
+int kpod_job_remove(struct kpod_ctx *ctx, const char *name, char ***ret_ids, struct kpod_err **err);
+/* Removes every Job (pod rm -a -f, system reset); *ret_ids gets the pods removed. */
+int kpod_job_remove_all(struct kpod_ctx *ctx, char ***ret_ids, struct kpod_err **err);
+/* The names of the Jobs under the runroot. */
+int kpod_job_list(const struct kpod_ctx *ctx, char ***ret_names, struct kpod_err **err);
+/* The ids of the pods whose kpod.io/owner annotation is owner ("<Kind>/<name>"). */
+int kpod_sandbox_owned_pods(struct kpod_ctx *ctx, const char *owner, char ***ret_ids,
+                            struct kpod_err **err);
 
 /* Stop: the stop signal, the grace period (timeout < 0: terminationGracePeriodSeconds),
  * SIGKILL; then the infra, the network; state stopped. A stopped pod is a success. */
