@@ -107,7 +107,7 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$d/events.log"
 runtime = "crun"
-tmp_dir = "$d/tmp"
+tmp_dir = "${RUNFS:-$d}/libpod-tmp"
 [network]
 network_config_dir = "$d/cni"
 EOC
@@ -121,7 +121,7 @@ EOC
 [storage]
 driver = "overlay"
 graphroot = "$d/graph"
-runroot = "$d/run"
+runroot = "${RUNFS:-$d}/containers-storage"
 EOC
     export CONTAINERS_CONF=$d/containers.conf
     export CONTAINERS_REGISTRIES_CONF=$d/registries.conf

@@ -370,7 +370,10 @@ kpod_cmd_pod_json(const struct kpod_pod_state *p)
     kpod_json_set_str(j, "Ready", rtext);
     kpod_json_set_int(j, "ReadyContainers", (long long)ready);
     kpod_json_set_int(j, "AppContainers", (long long)total);
+    kpod_json_set_str(j, "Phase", kpod_pod_phase(p));
     kpod_json_set_str(j, "NetNS", p->netns);
+    json_object_set_new(j, "FromFactory",
+                        json_boolean(kpod_json_bool(p->extra, "from_factory", false)));
     const char *ip = p->network ? kpod_json_str(p->network, "ip") : NULL;
     kpod_json_set_str(j, "IP", ip ? ip : "");
     if (p->network)

@@ -30,6 +30,44 @@ remove_claims(struct kpod_ctx *ctx, const struct kpod_pod *pod)
     }
 }
 
+static void
+say_removed(bool *header, const char *id)
+{
+    if (!*header)
+        printf("Pods removed:\n");
+    *header = true;
+    printf("%s\n", id);
+}
+
+/* Every pod a workload of the files made (replicas of any count, a Job's pods and its
+ * controller), found by their owner annotation. */
+static int
+down_workloads(struct kpod_ctx *ctx, const struct kpod_manifest *m, bool *header,
+               struct kpod_err **err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < m->n_workloads; i++) {
+        const struct kpod_workload *w = &m->workloads[i];
+        _cleanup_free_ char *owner = xasprintf("%s/%s", w->kind, w->name);
+        _cleanup_strv_ char **ids = NULL;
+        struct kpod_err *e = NULL;
+        int r = w->job != NULL ? kpod_job_remove(ctx, w->name, &ids, &e)
+                               : kpod_sandbox_owned_pods(ctx, owner, &ids, &e);
+        for (size_t k = 0; r >= 0 && ids[k] != NULL; k++) {
+            if (w->job == NULL && kpod_sandbox_remove(ctx, ids[k], true, &e) < 0) {
+                r = -1;
+                break;
+            }
+            say_removed(header, ids[k]);
+        }
+        if (r < 0 && rc == 0)
+            kpod_err_move(err, &e);
+        kpod_err_free(&e);
+        rc = r < 0 ? -1 : rc;
+    }
+    return rc;
+}
+
 static int
 run_down(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_err **err)
 {
@@ -44,8 +82,8 @@ run_down(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
     struct kpod_store s = {0};
     if (kpod_store_init(&s, ctx, err) < 0)
         return -1;
-    int rc = 0;
     bool header = false;
+    int rc = down_workloads(ctx, m, &header, err);
     for (size_t i = 0; i < m->n_pods; i++) {
         _cleanup_free_ char *id = NULL;
         struct kpod_err *e = NULL;
@@ -58,10 +96,7 @@ run_down(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_er
             rc = -1;
             continue;
         } else {
-            if (!header)
-                printf("Pods removed:\n");
-            header = true;
-            printf("%s\n", id);
+            say_removed(&header, id);
         }
         if (o->force)
             remove_claims(ctx, &m->pods[i]);

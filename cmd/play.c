@@ -293,6 +293,16 @@ write_bundle(const char *out, const struct kpod_pod *pod, const struct kpod_cont
     return kpod_oci_spec_save_file(spec, cfg, err);
 }
 
+/* A Job's spec as the controller will run it (its template is the pod "<job>-0"). */
+static json_t *
+job_json(const struct kpod_job *j)
+{
+    return json_pack("{s:I, s:I, s:I, s:I}", "completions", (json_int_t)j->completions,
+                     "parallelism", (json_int_t)j->parallelism, "backoffLimit",
+                     (json_int_t)j->backoff_limit, "activeDeadlineSeconds",
+                     (json_int_t)j->active_deadline_seconds);
+}
+
 /* Builds a pod's plan and specs; appends its JSON to pods, or with write, writes its bundles
  * and files under o->output. */
 static int
@@ -323,11 +333,14 @@ dry_run_pod(const struct play *pl, const struct kpod_pod *pod, bool write, json_
     }
     if (r == 0 && write && materialise(pod, plan, err) < 0)
         r = -1;
-    if (r == 0 && pods != NULL)
-        json_array_append_new(pods, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", pod->name,
-                                              "namespace", pod->namespace, "kind", pod->kind,
-                                              "plan", plan_json(plan), "containers", ctrs));
-    else
+    if (r == 0 && pods != NULL) {
+        json_t *pj =
+            json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", pod->name, "namespace", pod->namespace,
+                      "kind", pod->kind, "plan", plan_json(plan), "containers", ctrs);
+        if (pod->job != NULL)
+            json_object_set_new(pj, "job", job_json(pod->job));
+        json_array_append_new(pods, pj);
+    } else
         json_decref(ctrs);
     layout_clear(&l);
     return r;

@@ -54,9 +54,65 @@ replace_pod(struct kpod_ctx *ctx, const char *name, struct kpod_err **err)
     return rc;
 }
 
+/* --replace: the pods a workload of the files made before (all of them, so a workload with
+ * fewer replicas now loses the extra ones), and its Job. */
+static int
+replace_workloads(struct kpod_ctx *ctx, const struct kpod_manifest *m, struct kpod_err **err)
+{
+    for (size_t i = 0; i < m->n_workloads; i++) {
+        const struct kpod_workload *w = &m->workloads[i];
+        if (w->job != NULL) {
+            if (kpod_job_remove(ctx, w->name, NULL, err) < 0)
+                return -1;
+            continue;
+        }
+        _cleanup_free_ char *owner = xasprintf("%s/%s", w->kind, w->name);
+        _cleanup_strv_ char **ids = NULL;
+        if (kpod_sandbox_owned_pods(ctx, owner, &ids, err) < 0)
+            return -1;
+        for (size_t k = 0; ids[k] != NULL; k++)
+            if (kpod_sandbox_remove(ctx, ids[k], true, err) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+static void
+remove_jobs(struct kpod_ctx *ctx, char **names)
+{
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        struct kpod_err *e = NULL;
+        if (kpod_job_remove(ctx, names[i], NULL, &e) < 0)
+            fprintf(stderr, "Error: %s\n", e->msg);
+        kpod_err_free(&e);
+    }
+}
+
+/* A Job: its controller plays the pods; the first ones are made now. */
+static int
+play_job(struct kpod_ctx *ctx, const struct kpod_manifest *m, const struct kpod_pod *tpl,
+         const struct kpod_play_opts *po, bool quiet, struct kpod_err **err)
+{
+    _cleanup_strv_ char **ids = NULL;
+    struct kpod_job_args a = {.m = m, .tpl = tpl, .o = po};
+    if (kpod_job_play(ctx, &a, &ids, err) < 0)
+        return -1;
+    if (!quiet)
+        printf("Job:\n%s (completions %lld, parallelism %lld, backoffLimit %lld)\nPods:\n",
+               tpl->owner_name, tpl->job->completions, tpl->job->parallelism,
+               tpl->job->backoff_limit);
+    for (size_t i = 0; ids[i] != NULL; i++)
+        printf("%s\n", ids[i]);
+    if (!quiet)
+        printf("\n");
+    return 0;
+}
+
 static void
 print_pod(const struct kpod_pod_state *p, bool quiet)
 {
+    if (p == NULL)
+        return;
     if (quiet) {
         printf("%s\n", p->id);
         return;
@@ -65,6 +121,53 @@ print_pod(const struct kpod_pod_state *p, bool quiet)
     for (size_t i = 0; i < p->nctrs; i++)
         printf("%s\n", p->ctrs[i].id);
     printf("\n");
+}
+
+static int
+check_play(const struct kpod_play_cli *o, const struct kpod_manifest *m, struct kpod_err **err)
+{
+    if (o->ip != NULL && m->n_pods > 1)
+        return kpod_err_usage(err, "play: --ip needs exactly one pod, the files hold %zu",
+                              m->n_pods);
+    for (size_t i = 0; i < m->n_pods; i++)
+        if (m->pods[i].job != NULL && o->no_start)
+            return kpod_err_usage(err, "play: Job '%s': --start=false cannot hold a Job back",
+                                  m->pods[i].owner_name);
+    return 0;
+}
+
+/* Every pod (and Job) of the files, all or nothing. */
+static int
+play_all(struct kpod_ctx *ctx, const struct kpod_manifest *m, const struct kpod_play_cli *o,
+         const struct kpod_play_opts *po, struct kpod_err **err)
+{
+    _cleanup_strv_ char **made = xcalloc(1, sizeof(char *));
+    _cleanup_strv_ char **jobs = xcalloc(1, sizeof(char *));
+    struct kpod_pod_state **pods = xcalloc(m->n_pods + 1, sizeof(*pods));
+    int rc = 0;
+    for (size_t i = 0; i < m->n_pods && rc == 0; i++) {
+        if (m->pods[i].job != NULL) {
+            rc = play_job(ctx, m, &m->pods[i], po, o->quiet, err);
+            if (rc == 0)
+                kpod_strv_push(&jobs, m->pods[i].owner_name);
+        } else if (o->replace && replace_pod(ctx, m->pods[i].name, err) < 0)
+            rc = -1;
+        else if (kpod_sandbox_play(ctx, m, &m->pods[i], po, &pods[i], err) < 0)
+            rc = -1;
+        else
+            kpod_strv_push(&made, pods[i]->id);
+    }
+    if (rc < 0) {
+        remove_jobs(ctx, jobs);
+        remove_pods(ctx, made); /* nothing half-made: the pods before the failure go too */
+    }
+    for (size_t i = 0; i < m->n_pods; i++) {
+        if (rc == 0)
+            print_pod(pods[i], o->quiet);
+        kpod_pod_state_free(pods[i]);
+    }
+    free(pods);
+    return rc;
 }
 
 int
@@ -97,27 +200,9 @@ kpod_cmd_play_run(struct kpod_ctx *ctx, const struct kpod_play_cli *o, char **fi
     }
     for (char **w = m->warnings; w && *w; w++)
         kpod_warn("%s", *w);
-    if (o->ip != NULL && m->n_pods > 1)
-        return kpod_err_usage(err, "play: --ip needs exactly one pod, the files hold %zu",
-                              m->n_pods);
-    _cleanup_strv_ char **made = xcalloc(1, sizeof(char *));
-    struct kpod_pod_state **pods = xcalloc(m->n_pods + 1, sizeof(*pods));
-    int rc = 0;
-    for (size_t i = 0; i < m->n_pods && rc == 0; i++) {
-        if (o->replace && replace_pod(ctx, m->pods[i].name, err) < 0)
-            rc = -1;
-        else if (kpod_sandbox_play(ctx, m, &m->pods[i], &po, &pods[i], err) < 0)
-            rc = -1;
-        else
-            kpod_strv_push(&made, pods[i]->id);
-    }
-    if (rc < 0)
-        remove_pods(ctx, made); /* nothing half-made: the pods before the failure go too */
-    for (size_t i = 0; i < m->n_pods; i++) {
-        if (rc == 0)
-            print_pod(pods[i], o->quiet);
-        kpod_pod_state_free(pods[i]);
-    }
-    free(pods);
-    return rc;
+    if (check_play(o, m, err) < 0)
+        return -1;
+    if (o->replace && replace_workloads(ctx, m, err) < 0)
+        return kpod_err_prefix(err, "play: replace");
+    return play_all(ctx, m, o, &po, err);
 }

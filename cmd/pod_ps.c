@@ -27,7 +27,7 @@ static const struct kpod_opt pod_ps_opts[] = {
     {"format", 0, KPOD_OPT_STRING, offsetof(struct pod_ps_opts, format), "FORMAT",
      "output format: json or table", "=json table", NULL, false},
     {"filter", 'f', KPOD_OPT_STRV, offsetof(struct pod_ps_opts, filters), "KEY=VALUE",
-     "only pods matching: name=, label=KEY[=VALUE], status=, id=", NULL, NULL, false},
+     "only pods matching: name=, label=KEY[=VALUE], status= (or phase), id=", NULL, NULL, false},
     KPOD_OPTS_END,
 };
 
@@ -54,22 +54,37 @@ matches(const struct kpod_pod_state *p, char **filters)
         else if (kpod_str_has_prefix(f, "label="))
             ok = ok && label_matches(p->labels, f + 6);
         else
-            ok = ok && strcasecmp(kpod_pod_status(p), f + 7) == 0;
+            ok = ok && (strcasecmp(kpod_pod_status(p), f + 7) == 0 ||
+                        strcasecmp(kpod_pod_phase(p), f + 7) == 0);
     }
     return ok;
+}
+
+/* podman's status, with the Kubernetes phase of a pod that ran to completion:
+ * "Exited (Succeeded)", "Exited (Failed)". */
+static void
+status_text(const struct kpod_pod_state *p, char *buf, size_t len)
+{
+    const char *status = kpod_pod_status(p), *phase = kpod_pod_phase(p);
+    if (strcmp(status, "Exited") == 0 &&
+        (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
+        snprintf(buf, len, "%s (%s)", status, phase);
+    else
+        snprintf(buf, len, "%s", status);
 }
 
 static void
 print_row(const struct kpod_pod_state *p, const struct pod_ps_opts *o)
 {
-    char created[48];
+    char created[48], status[64];
     kpod_cmd_ago(p->created_ns, created, sizeof(created));
+    status_text(p, status, sizeof(status));
     size_t ready = 0, total = 0;
     kpod_cmd_pod_ready(p, &ready, &total);
     char rtext[48];
     snprintf(rtext, sizeof(rtext), "%zu/%zu", ready, total);
     printf("%-12.*s  %-20s  %-10s  %-5s  %-20s  %-9zu", o->no_trunc ? 64 : 12, p->id, p->name,
-           kpod_pod_status(p), rtext, created, p->nctrs);
+           status, rtext, created, p->nctrs);
     if (o->ctr_names || o->ctr_status) {
         printf("  ");
         for (size_t i = 0; i < p->nctrs; i++) {

@@ -44,6 +44,13 @@ run_pod_rm(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct kpod_
             return 0;
         argc = kept;
     }
+    if (o->all && o->force) { /* Jobs first, so that no controller makes a pod meanwhile */
+        _cleanup_strv_ char **ids = NULL;
+        if (kpod_job_remove_all(ctx, &ids, err) < 0)
+            return kpod_err_prefix(err, "pod rm");
+        for (size_t i = 0; ids[i] != NULL; i++)
+            printf("%s\n", ids[i]);
+    }
     return kpod_cmd_each_pod(ctx, argc, argv, o->all, rm_one, o, err);
 }
 

@@ -19,10 +19,22 @@ run_system_reset(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct
     struct system_reset_opts *o = data;
     if (!o->force && !kpod_cmd_confirm("every pod, image, network and volume kpod made"))
         return kpod_err_usage(err, "system reset: not confirmed (use --force)");
+    /* the warm pool first: its refiller would make entries while the pods go */
+    struct kpod_err *fe = NULL;
+    int rc = kpod_factory_destroy(ctx, &fe);
+    if (rc < 0)
+        fprintf(stderr, "Error: %s\n", fe->msg);
+    kpod_err_free(&fe);
+    _cleanup_strv_ char **job_pods = NULL;
+    struct kpod_err *je = NULL;
+    if (kpod_job_remove_all(ctx, &job_pods, &je) < 0) { /* their controllers next */
+        fprintf(stderr, "Error: %s\n", je->msg);
+        rc = -1;
+    }
+    kpod_err_free(&je);
     _cleanup_strv_ char **ids = NULL;
     if (kpod_cmd_pod_ids(ctx, 0, NULL, true, &ids, err) < 0)
         return -1;
-    int rc = 0;
     for (size_t i = 0; ids[i] != NULL; i++) {
         struct kpod_err *e = NULL;
         if (kpod_sandbox_remove(ctx, ids[i], true, &e) < 0) {
@@ -36,7 +48,9 @@ run_system_reset(struct kpod_ctx *ctx, void *data, int argc, char **argv, struct
         kpod_err_move(err, &e);
         return -1;
     }
-    return rc < 0 ? kpod_err_msg(err, "system reset: some pods could not be removed") : 0;
+    return rc < 0
+               ? kpod_err_msg(err, "system reset: some pods or pool entries could not be removed")
+               : 0;
 }
 
 const struct kpod_cmd kpod_cmd_system_reset = {

@@ -41,6 +41,15 @@ emit_pod_doc(struct yemit *em, const struct kpod_pod *pod, const struct target *
         if (strcmp(t->kind, "Deployment") == 0 || strcmp(t->kind, "ReplicaSet") == 0 ||
             strcmp(t->kind, "StatefulSet") == 0)
             ye_kv_ll(em, "replicas", replicas);
+        if (job && pod->job != NULL) { /* a Job's own spec; a pod made a Job gets the defaults */
+            ye_kv_ll(em, "completions", pod->job->completions);
+            ye_kv_ll(em, "parallelism", pod->job->parallelism);
+            ye_kv_ll(em, "backoffLimit", pod->job->backoff_limit);
+            if (pod->job->active_deadline_seconds != KPOD_UNSET)
+                ye_kv_ll(em, "activeDeadlineSeconds", pod->job->active_deadline_seconds);
+            if (pod->job->ttl_seconds_after_finished != KPOD_UNSET)
+                ye_kv_ll(em, "ttlSecondsAfterFinished", pod->job->ttl_seconds_after_finished);
+        }
         if (!job && t->labels.n > 0) {
             ye_key_map(em, "selector");
             ye_kv_map(em, "matchLabels", &t->labels);
@@ -236,6 +245,33 @@ keyset_equal(const struct kpod_keyset *a, const struct kpod_keyset *b)
     return true;
 }
 
+/* Pods of one workload (replicas "<name>-<i>", a Job's pods) become one document: the first
+ * names it, the others are counted as its replicas. Returns how many items i stands for, 0
+ * when an earlier item already did. */
+static long long
+workload_share(const struct kpod_emit_item *items, size_t n, size_t i,
+               const struct kpod_emit_opts *o)
+{
+    static const char *const kinds[] = {
+        [KPOD_EMIT_DEPLOYMENT] = "Deployment", [KPOD_EMIT_JOB] = "Job"};
+    const struct kpod_pod *pod = items[i].pod;
+    bool own = o->kind == KPOD_EMIT_OWN || (o->kind < ARRAY_SIZE(kinds) && kinds[o->kind] != NULL &&
+                                            strcmp(kinds[o->kind], pod->kind) == 0);
+    if (!own || pod->owner_name == NULL || !is_workload(pod->kind))
+        return 1;
+    long long count = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct kpod_pod *q = items[k].pod;
+        if (q->owner_name == NULL || strcmp(q->kind, pod->kind) != 0 ||
+            strcmp(q->owner_name, pod->owner_name) != 0)
+            continue;
+        if (k < i)
+            return 0;
+        count++;
+    }
+    return count;
+}
+
 static int
 emit_items(struct yemit *em, const struct kpod_emit_item *items, size_t n,
            const struct kpod_emit_opts *o, struct kpod_err **err)
@@ -244,6 +280,9 @@ emit_items(struct yemit *em, const struct kpod_emit_item *items, size_t n,
     size_t n_keysets = 0;
     for (size_t i = 0; i < n; i++) {
         const struct kpod_pod *pod = items[i].pod;
+        long long share = workload_share(items, n, i, o);
+        if (share == 0)
+            continue;
         struct kpod_kv app = {0};
         struct target t;
         _cleanup_free_ char *name = NULL;
@@ -266,7 +305,7 @@ emit_items(struct yemit *em, const struct kpod_emit_item *items, size_t n,
                 break;
             }
         }
-        emit_pod_doc(em, pod, &t, o->replicas > 0 ? o->replicas : 1);
+        emit_pod_doc(em, pod, &t, o->replicas > 0 ? o->replicas : share);
         if (o->service)
             emit_service(em, pod, &t);
     }

@@ -253,11 +253,29 @@ struct kpod_host_alias {
     char **hostnames;
 };
 
+/* A Job's spec (batch/v1): how many pods must succeed, how many run at once, how many
+ * failures are tolerated, and the deadline of the whole Job. */
+struct kpod_job {
+    long long completions;                /* 1 when absent */
+    long long parallelism;                /* 1 when absent */
+    long long backoff_limit;              /* 6 when absent */
+    long long active_deadline_seconds;    /* KPOD_UNSET when absent */
+    long long ttl_seconds_after_finished; /* KPOD_UNSET when absent */
+};
+
+/* On every pod of a workload: "<Kind>/<name>" of its owner. */
+#define KPOD_MANIFEST_OWNER_ANNOTATION "kpod.io/owner"
+#define KPOD_MANIFEST_MAX_REPLICAS 100  /* pods per Deployment/ReplicaSet/StatefulSet */
+#define KPOD_MANIFEST_MAX_JOB_PODS 1000 /* completions and parallelism of a Job */
+
 struct kpod_pod {
     char *name;
     char *namespace;  /* "default" when absent */
     char *kind;       /* the kind it came from: Pod, Deployment, Job, DaemonSet */
     char *owner_name; /* metadata.name of the Deployment/Job/DaemonSet */
+    /* workloads: pods are "<owner>-<index>"; replicas of one workload share the template */
+    int index;
+    struct kpod_job *job; /* Job only: its spec; the pod is the template of "<job>-<n>" */
     struct kpod_kvlist labels, annotations;
     struct kpod_container *containers; /* init containers first, in order */
     size_t n_containers, n_init;
@@ -286,12 +304,22 @@ struct kpod_pod {
 struct kpod_arena;
 
 /* A parsed, validated set of documents. */
+struct kpod_workload {
+    char *kind, *name, *namespace;
+    long long replicas;         /* pods made from the template (a Job: 1, its template) */
+    const struct kpod_job *job; /* Job only */
+};
+
 struct kpod_manifest {
     struct kpod_pod *pods;
     size_t n_pods;
+    struct kpod_workload *workloads; /* in input order, with replicas 0 ones */
+    size_t n_workloads;
     struct kpod_keyset *keysets; /* ConfigMaps and Secrets */
     size_t n_keysets;
     char **warnings; /* "file:line:col: path: text", in input order */
+    char *source;    /* every input as read, joined with "---" documents (NUL-terminated) */
+    size_t source_len;
     struct kpod_arena *arena;
 };
 

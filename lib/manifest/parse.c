@@ -12,7 +12,7 @@ KPOD_DEFINE_CLEANUP(yaml_document_t, yaml_document_delete)
 struct parse_state {
     struct kpod_manifest *m;
     char **warnings;
-    size_t n_pods_cap, n_keysets_cap;
+    size_t n_pods_cap, n_keysets_cap, n_workloads_cap;
 };
 
 static int
@@ -229,6 +229,20 @@ new_keyset(struct parse_state *st)
     return &m->keysets[m->n_keysets++];
 }
 
+static struct kpod_workload *
+new_workload(struct parse_state *st)
+{
+    struct kpod_manifest *m = st->m;
+    if (m->n_workloads == st->n_workloads_cap) {
+        st->n_workloads_cap = st->n_workloads_cap ? st->n_workloads_cap * 2 : 4;
+        struct kpod_workload *nw = arena_array(m->arena, st->n_workloads_cap, sizeof(*nw));
+        if (m->n_workloads)
+            memcpy(nw, m->workloads, m->n_workloads * sizeof(*nw));
+        m->workloads = nw;
+    }
+    return &m->workloads[m->n_workloads++];
+}
+
 /* The pod of a Pod document, or of a workload's spec.template. */
 static int
 parse_pod_object(struct yctx *y, yaml_node_t *obj, struct kpod_pod *pod)
@@ -286,9 +300,25 @@ do_pod(struct yctx *y, struct parse_state *st, yaml_node_t *obj)
     return check_pod_name(y, obj, pod);
 }
 
-/* The workload's own fields (strategy, backoffLimit, ...) have no meaning for one local pod. */
+/* The workload fields kpod acts on, per kind; the others are warned about. */
+static bool
+workload_field_handled(const char *kind, const char *key)
+{
+    static const char *const job[] = {"completions", "parallelism", "backoffLimit",
+                                      "activeDeadlineSeconds", "ttlSecondsAfterFinished"};
+    if (strcmp(key, "template") == 0 || strcmp(key, "selector") == 0)
+        return true;
+    if (strcmp(kind, "Job") == 0) {
+        for (size_t i = 0; i < ARRAY_SIZE(job); i++)
+            if (strcmp(key, job[i]) == 0)
+                return true;
+        return false;
+    }
+    return strcmp(key, "replicas") == 0 && strcmp(kind, "DaemonSet") != 0;
+}
+
 static int
-warn_workload_fields(struct yctx *y, yaml_node_t *spec)
+warn_workload_fields(struct yctx *y, yaml_node_t *spec, const char *kind)
 {
     static const char *const known[] = {"template",
                                         "replicas",
@@ -303,9 +333,15 @@ warn_workload_fields(struct yctx *y, yaml_node_t *spec)
                                         "backoffLimit",
                                         "activeDeadlineSeconds",
                                         "ttlSecondsAfterFinished",
+                                        "completionMode",
+                                        "manualSelector",
+                                        "suspend",
+                                        "podFailurePolicy",
+                                        "backoffLimitPerIndex",
                                         "updateStrategy",
                                         "serviceName",
                                         "podManagementPolicy",
+                                        "volumeClaimTemplates",
                                         NULL};
     for (yaml_node_pair_t *p = spec->data.mapping.pairs.start; p < spec->data.mapping.pairs.top;
          p++) {
@@ -318,19 +354,142 @@ warn_workload_fields(struct yctx *y, yaml_node_t *spec)
             ok = ok || strcmp(key, known[i]) == 0;
         if (!ok)
             y_warn_key(y, k, key ? key : "?", "unknown field, ignored");
-        else if (strcmp(key, "template") != 0 && strcmp(key, "replicas") != 0 &&
-                 strcmp(key, "selector") != 0)
-            y_warn_key(y, k, key, "not supported by kpod, ignored");
+        else if (!workload_field_handled(kind, key))
+            y_warn_key(y, k, key, "not supported by kpod for a %s, ignored", kind);
     }
     return 0;
 }
 
-/* Deployment, Job, DaemonSet, ReplicaSet, StatefulSet: one pod from spec.template, named
- * "<name>-pod". */
+/* An optional integer field of the workload's spec, within [min, max]. */
+static int
+spec_ll(struct yctx *y, yaml_node_t *spec, const char *key, long long min, long long max,
+        long long *ret)
+{
+    yaml_node_t *n = y_map_get(y, spec, key);
+    if (n == NULL || y_is_null(n))
+        return 0;
+    size_t saved = y_push_key(y, key);
+    if (y_ll(y, n, min, max, ret) < 0)
+        return -1;
+    y_pop(y, saved);
+    return 0;
+}
+
+/* A Job's spec with Kubernetes' defaults and kpod's ceilings. */
+static int
+parse_job_spec(struct yctx *y, yaml_node_t *spec, struct kpod_job *job)
+{
+    *job = (struct kpod_job){.completions = 1,
+                             .parallelism = 1,
+                             .backoff_limit = 6,
+                             .active_deadline_seconds = KPOD_UNSET,
+                             .ttl_seconds_after_finished = KPOD_UNSET};
+    if (spec_ll(y, spec, "completions", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->completions) < 0 ||
+        spec_ll(y, spec, "parallelism", 1, KPOD_MANIFEST_MAX_JOB_PODS, &job->parallelism) < 0 ||
+        spec_ll(y, spec, "backoffLimit", 0, KPOD_MANIFEST_MAX_JOB_PODS, &job->backoff_limit) < 0 ||
+        spec_ll(y, spec, "activeDeadlineSeconds", 1, 1LL << 31, &job->active_deadline_seconds) <
+            0 ||
+        spec_ll(y, spec, "ttlSecondsAfterFinished", 0, 1LL << 31,
+                &job->ttl_seconds_after_finished) < 0)
+        return -1;
+    return 0;
+}
+
+/* A copy of l with key set to value (replaced when present). */
+static struct kpod_kvlist
+kv_with(struct kpod_arena *a, const struct kpod_kvlist *l, const char *key, const char *value)
+{
+    struct kpod_kvlist out = {arena_array(a, l->n + 1, sizeof(struct kpod_kv)), 0};
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].key, key) != 0)
+            out.items[out.n++] = l->items[i];
+    out.items[out.n++] =
+        (struct kpod_kv){arena_strdup(a, key), arena_strdup(a, value), strlen(value)};
+    return out;
+}
+
+/* The metadata a workload's pods carry: the owner annotation, and a Job's labels. */
+static void
+mark_owned(struct yctx *y, struct kpod_pod *pod, const char *kind, const char *owner)
+{
+    char *who = arena_printf(y->a, "%s/%s", kind, owner);
+    pod->annotations = kv_with(y->a, &pod->annotations, KPOD_MANIFEST_OWNER_ANNOTATION, who);
+    if (strcmp(kind, "Job") == 0) {
+        pod->labels = kv_with(y->a, &pod->labels, "job-name", owner);
+        pod->labels = kv_with(y->a, &pod->labels, "batch.kubernetes.io/job-name", owner);
+    }
+}
+
+/* How many pods a workload runs: replicas (Deployment, ReplicaSet, StatefulSet; default 1,
+ * at most KPOD_MANIFEST_MAX_REPLICAS); one for a DaemonSet (one node) and a Job's template. */
+static int
+workload_replicas(struct yctx *y, yaml_node_t *spec, const char *kind, const char *name,
+                  long long *ret)
+{
+    *ret = 1;
+    if (!workload_field_handled(kind, "replicas"))
+        return 0;
+    if (spec_ll(y, spec, "replicas", 0, 1000000, ret) < 0)
+        return -1;
+    if (*ret > KPOD_MANIFEST_MAX_REPLICAS)
+        return y_err_key(y, y_map_get(y, spec, "replicas"), "replicas",
+                         "%lld replicas: kpod runs at most %d pods per %s", *ret,
+                         KPOD_MANIFEST_MAX_REPLICAS, kind);
+    if (*ret == 0)
+        y_warn_key(y, y_map_get(y, spec, "replicas"), "replicas",
+                   "0 replicas: no pod is run for %s '%s'", kind, name);
+    return 0;
+}
+
+/* The Job template's restartPolicy: Never or OnFailure (Never when absent). */
+static int
+check_job_restart(struct yctx *y, yaml_node_t *tmpl, struct kpod_pod *pod)
+{
+    if (pod->restart_policy != KPOD_RESTART_ALWAYS)
+        return 0;
+    yaml_node_t *rp = y_map_get(y, y_map_get(y, tmpl, "spec"), "restartPolicy");
+    if (rp != NULL)
+        return y_err_key(y, rp, "spec.template.spec.restartPolicy",
+                         "'Always' is not allowed: a Job needs OnFailure or Never");
+    pod->restart_policy = KPOD_RESTART_NEVER;
+    return 0;
+}
+
+/* Parses spec.template into pod (the path is at the workload's top). */
+static int
+parse_template(struct yctx *y, yaml_node_t *tmpl, struct kpod_pod *pod)
+{
+    static const struct field tmpl_fields[] = {
+        {"metadata", F_IGNORE, 0, NULL}, {"spec", F_IGNORE, 0, NULL}, {NULL, 0, 0, NULL}};
+    size_t saved = y_push_key(y, "spec");
+    size_t s2 = y_push_key(y, "template");
+    pod->pos = y_pos(y, tmpl);
+    if (y_expect_map(y, tmpl) < 0 || parse_pod_object(y, tmpl, pod) < 0 ||
+        y_walk_map(y, tmpl, tmpl_fields, NULL) < 0)
+        return -1;
+    y_pop(y, s2);
+    y_pop(y, saved);
+    return 0;
+}
+
+/* The first hostPort the pod publishes, 0 when none: replicas on one host cannot share it. */
+static int
+first_host_port(const struct kpod_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_containers; i++)
+        for (size_t j = 0; j < pod->containers[i].n_ports; j++)
+            if (pod->containers[i].ports[j].host_port > 0)
+                return pod->containers[i].ports[j].host_port;
+    return 0;
+}
+
+/* Deployment, ReplicaSet, StatefulSet: `replicas` pods "<name>-0" … "<name>-<N-1>" from
+ * spec.template; DaemonSet: "<name>-0"; Job: its template "<name>-0" with the Job's spec (the
+ * Job controller makes the pods "<name>-<n>"). */
 static int
 do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char *kind)
 {
-    struct kpod_pod owner = {0};
+    struct kpod_pod owner = {0}, tpl = {0};
     yaml_node_t *meta = y_map_get(y, obj, "metadata");
     if (y_walk_map(y, obj, top_fields, NULL) < 0)
         return -1;
@@ -347,45 +506,60 @@ do_workload(struct yctx *y, struct parse_state *st, yaml_node_t *obj, const char
     if (tmpl == NULL || y_is_null(tmpl))
         return y_err_key(y, obj, "spec.template", "required");
     saved = y_push_key(y, "spec");
-    if (warn_workload_fields(y, spec) < 0)
-        return -1;
     long long replicas = 1;
-    yaml_node_t *rep = y_map_get(y, spec, "replicas");
-    if (rep != NULL && !y_is_null(rep)) {
-        size_t s2 = y_push_key(y, "replicas");
-        if (y_ll(y, rep, 0, 1000000, &replicas) < 0)
+    struct kpod_job *job = NULL;
+    if (warn_workload_fields(y, spec, kind) < 0 ||
+        workload_replicas(y, spec, kind, owner.name, &replicas) < 0)
+        return -1;
+    if (strcmp(kind, "Job") == 0) {
+        job = arena_alloc(y->a, sizeof(*job));
+        if (parse_job_spec(y, spec, job) < 0)
             return -1;
-        y_pop(y, s2);
-        if (replicas != 1)
-            y_warn_key(y, rep, "replicas", "kpod runs exactly one pod per %s, not %lld", kind,
-                       replicas);
     }
-    struct kpod_pod *pod = new_pod(st);
-    pod->pos = y_pos(y, tmpl);
-    pod->kind = arena_strdup(y->a, kind);
-    pod->owner_name = owner.name;
-    size_t s3 = y_push_key(y, "template");
-    if (y_expect_map(y, tmpl) < 0 || parse_pod_object(y, tmpl, pod) < 0)
-        return -1;
-    static const struct field tmpl_fields[] = {
-        {"metadata", F_IGNORE, 0, NULL}, {"spec", F_IGNORE, 0, NULL}, {NULL, 0, 0, NULL}};
-    if (y_walk_map(y, tmpl, tmpl_fields, NULL) < 0)
-        return -1;
-    y_pop(y, s3);
     y_pop(y, saved);
-    pod->name = arena_printf(y->a, "%s-pod", owner.name);
-    pod->namespace = owner.namespace;
-    if (pod->labels.n == 0)
-        pod->labels = owner.labels;
-    if (strcmp(kind, "Job") == 0 && pod->restart_policy == KPOD_RESTART_ALWAYS) {
-        yaml_node_t *rp = y_map_get(y, y_map_get(y, tmpl, "spec"), "restartPolicy");
-        if (rp != NULL)
-            return y_err_key(y, obj, "spec.template.spec.restartPolicy",
-                             "a Job needs OnFailure or Never");
-        pod->restart_policy = KPOD_RESTART_NEVER;
+    if (parse_template(y, tmpl, &tpl) < 0)
+        return -1;
+    tpl.kind = arena_strdup(y->a, kind);
+    tpl.owner_name = owner.name;
+    tpl.namespace = owner.namespace;
+    tpl.job = job;
+    if (tpl.labels.n == 0)
+        tpl.labels = owner.labels;
+    if (job != NULL && check_job_restart(y, tmpl, &tpl) < 0)
+        return -1;
+    mark_owned(y, &tpl, kind, owner.name);
+    /* the longest name the workload makes must be valid */
+    long long last = job ? job->completions + job->backoff_limit : replicas - 1;
+    char *longest = arena_printf(y->a, "%s-%lld", owner.name, last < 0 ? 0 : last);
+    if (!kpod_is_dns1123_subdomain(longest))
+        return y_err_key(y, obj, "metadata.name", "'%s' is too long for its pod names", owner.name);
+    long long at_once =
+        job ? (job->parallelism < job->completions ? job->parallelism : job->completions)
+            : replicas;
+    int hp = at_once > 1 ? first_host_port(&tpl) : 0;
+    if (hp > 0) /* play refuses the second pod; the YAML itself is valid Kubernetes */
+        y_warn_key(y, job ? y_map_get(y, spec, "parallelism") : y_map_get(y, spec, "replicas"),
+                   job ? "spec.parallelism" : "spec.replicas",
+                   "%lld pods of %s '%s' at once cannot share hostPort %d on one host: only the "
+                   "first can run",
+                   at_once, kind, owner.name, hp);
+    if (st->m->n_pods + (size_t)replicas > KPOD_MANIFEST_MAX_PODS)
+        return y_err(y, obj, "%s '%s': more than %d pods in the input", kind, owner.name,
+                     KPOD_MANIFEST_MAX_PODS);
+    *new_workload(st) =
+        (struct kpod_workload){tpl.kind, owner.name, owner.namespace, replicas, job};
+    for (long long i = 0; i < replicas; i++) {
+        struct kpod_pod *pod = new_pod(st);
+        *pod = tpl;
+        pod->index = (int)i;
+        pod->name = arena_printf(y->a, "%s-%lld", owner.name, i);
+        if (strcmp(kind, "StatefulSet") == 0) { /* the labels Kubernetes gives each replica */
+            pod->labels =
+                kv_with(y->a, &pod->labels, "statefulset.kubernetes.io/pod-name", pod->name);
+            pod->labels = kv_with(y->a, &pod->labels, "apps.kubernetes.io/pod-index",
+                                  arena_printf(y->a, "%lld", i));
+        }
     }
-    if (!kpod_is_dns1123_subdomain(pod->name))
-        return y_err_key(y, obj, "metadata.name", "'%s' is too long", pod->name);
     return 0;
 }
 
@@ -567,6 +741,22 @@ do_object(struct yctx *y, struct parse_state *st, yaml_node_t *obj, int list_dep
     return 0;
 }
 
+/* Every input joined into one stream, for the Job controller that plays its pods later. */
+static void
+keep_source(struct kpod_manifest *m, const char *buf, size_t len)
+{
+    static const char sep[] = "\n---\n";
+    size_t add = len + sizeof(sep);
+    m->source = xrealloc(m->source, m->source_len + add);
+    if (m->source_len > 0) {
+        memcpy(m->source + m->source_len, sep, sizeof(sep) - 1);
+        m->source_len += sizeof(sep) - 1;
+    }
+    memcpy(m->source + m->source_len, buf, len);
+    m->source_len += len;
+    m->source[m->source_len] = '\0';
+}
+
 static int
 parse_documents(struct parse_state *st, const char *name, const char *buf, size_t len,
                 struct kpod_err **err)
@@ -577,6 +767,7 @@ parse_documents(struct parse_state *st, const char *name, const char *buf, size_
         return kpod_err_input(err, "%s: contains a NUL byte: not a YAML file", name);
     if (prepass(name, buf, len, err) < 0)
         return -1;
+    keep_source(st->m, buf, len);
     const char *file = arena_strdup(st->m->arena, name);
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
@@ -629,7 +820,7 @@ fail(struct parse_state *st, char ***ret_warnings)
 static struct kpod_manifest *
 finish(struct parse_state *st, char ***ret_warnings, struct kpod_err **err)
 {
-    if (st->m->n_pods == 0) {
+    if (st->m->n_pods == 0 && st->m->n_workloads == 0) {
         kpod_err_input(err, "no Pod, Deployment, Job or DaemonSet found in the input");
         return fail(st, ret_warnings);
     }
@@ -712,6 +903,7 @@ kpod_manifest_free(struct kpod_manifest *m)
     if (m == NULL)
         return;
     kpod_strv_free(m->warnings);
+    free(m->source);
     arena_free(m->arena);
     free(m);
 }

@@ -150,3 +150,17 @@ kpod_monitor_spawn(const char *self, const char *pod_dir, const char *log_level,
     *ret_start = sp ? strtoull(sp + 1, NULL, 10) : 0;
     return 0;
 }
+
+int
+kpod_monitor_configure(const char *pod_dir, struct kpod_err **err)
+{
+    _cleanup_json_ json_t *req = json_pack("{s:s, s:s}", "op", "configure", "dir", pod_dir);
+    _cleanup_json_ json_t *rep = kpod_monitor_call(pod_dir, req, 30000, err);
+    if (rep == NULL)
+        return kpod_err_prefix(err, "configure the pod's monitor");
+    if (!kpod_json_bool(rep, "ok", false)) {
+        const char *msg = kpod_json_str(rep, "error");
+        return kpod_err_msg(err, "configure the pod's monitor: %s", msg ? msg : "refused");
+    }
+    return 0;
+}

@@ -193,9 +193,13 @@ int kpod_monitor_spawn(const char *self, const char *pod_dir, const char *log_le
 /* Sends one request to a pod's monitor and waits for its reply (timeout_ms < 0: forever).
  * Requests: {"op":"start"} (runs init containers, then creates and starts app containers),
  * {"op":"stop","timeout":S} (stop signal, grace, SIGKILL; the monitor then exits),
- * {"op":"status"}. Replies: {"ok":true,...} or {"ok":false,"error":"...","exit":N}. */
+ * {"op":"status"}, {"op":"configure","dir":D} (an idle monitor of a pool entry, with no
+ * container yet, reads D/monitor.json: its pod's real config). Replies: {"ok":true,...} or
+ * {"ok":false,"error":"...","exit":N}. */
 json_t *kpod_monitor_call(const char *pod_dir, const json_t *req, int timeout_ms,
                           struct kpod_err **err);
+/* Hands an idle monitor (started with no container) the config in pod_dir/monitor.json. */
+int kpod_monitor_configure(const char *pod_dir, struct kpod_err **err);
 
 /* ---- attach (attach.c) ---- */
 enum {

@@ -695,6 +695,34 @@ op_stop(struct mon *m, int fd, const json_t *req)
     maybe_finish_stop(m);
 }
 
+static void free_ctrs(struct mon *m);
+static int setup_ctrs(struct mon *m, const char *pod_dir, struct kpod_err **err);
+
+/* An idle monitor (a warm pool entry, lib/sandbox/factory.c) takes its pod's real config: the
+ * monitor.json of "dir", the directory its pod now lives in. Only before any container. */
+static void
+op_configure(struct mon *m, int fd, const json_t *req)
+{
+    const char *dir = kpod_json_str(req, "dir");
+    if (dir == NULL || m->started || m->n > 0) {
+        reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error",
+                            dir == NULL ? "configure: no dir" : "configure: already configured"));
+        return;
+    }
+    free_ctrs(m);
+    _cleanup_err_ struct kpod_err *e = NULL;
+    if (setup_ctrs(m, dir, &e) < 0) {
+        /* half configured: this monitor cannot serve a pod any more */
+        reply(fd, json_pack("{s:b, s:s}", "ok", 0, "error", e->msg));
+        m->quit = true;
+        return;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        watch(m, m->c[i].att.lfd, EV_ATTACH, i);
+    kpod_info("monitor configured for pod '%s'", m->cfg->pod_name);
+    reply(fd, json_pack("{s:b}", "ok", 1));
+}
+
 static void
 on_client(struct mon *m)
 {
@@ -716,6 +744,8 @@ on_client(struct mon *m)
         m->started = true;
         m->start_client = fd;
         advance(m);
+    } else if (strcmp(op, "configure") == 0) {
+        op_configure(m, fd, req);
     } else if (strcmp(op, "stop") == 0) {
         op_stop(m, fd, req);
     } else if (strcmp(op, "status") == 0) {
@@ -728,8 +758,9 @@ on_client(struct mon *m)
 
 /* ---- setup ---- */
 
+/* Reads pod_dir/monitor.json and prepares its containers (state dirs, attach sockets, logs). */
 static int
-setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
+setup_ctrs(struct mon *m, const char *pod_dir, struct kpod_err **err)
 {
     _cleanup_free_ char *cfgpath = xasprintf("%s/monitor.json", pod_dir);
     _cleanup_json_ json_t *j = kpod_json_load_file(cfgpath, 1 << 20, err);
@@ -761,6 +792,14 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
             return -1;
         save_status(c);
     }
+    return 0;
+}
+
+static int
+setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
+{
+    if (setup_ctrs(m, pod_dir, err) < 0)
+        return -1;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -788,7 +827,7 @@ setup(struct mon *m, const char *pod_dir, struct kpod_err **err)
 }
 
 static void
-teardown(struct mon *m)
+free_ctrs(struct mon *m)
 {
     for (size_t i = 0; i < m->n; i++) {
         struct mctr *c = &m->c[i];
@@ -806,6 +845,16 @@ teardown(struct mon *m)
     free(m->c);
     free(m->seccomp_cache);
     kpod_monitor_config_free(m->cfg);
+    m->c = NULL;
+    m->seccomp_cache = NULL;
+    m->cfg = NULL;
+    m->n = 0;
+}
+
+static void
+teardown(struct mon *m)
+{
+    free_ctrs(m);
     if (m->lfd >= 0)
         close(m->lfd);
 }
@@ -907,7 +956,7 @@ kpod_monitor_run(const char *pod_dir, int ready_fd, void (*idle)(void))
         for (int i = 0; i < n; i++)
             dispatch(&m, evs[i].data.u64);
     }
-    kpod_info("monitor of pod '%s' exits", m.cfg->pod_name);
+    kpod_info("monitor of pod '%s' exits", m.cfg ? m.cfg->pod_name : "?");
     teardown(&m);
     return 0;
 }

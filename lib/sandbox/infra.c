@@ -122,6 +122,17 @@ kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *r
         return kpod_err_msg(err, "infra: %s", msg + 1);
     pid_t infra = (pid_t)strtol(msg + 1, NULL, 10);
     uint64_t start = kpod_proc_start_time(infra);
+    /* In the pod's cgroup (a leaf of its own, as cgroup v2 wants): counted in the pod's stats,
+     * frozen with it, and killed by the cgroup's destruction even when the state is lost. */
+    if (a->cgroup_path != NULL) {
+        struct kpod_cgroup *cg = kpod_cgroup_open(a->cgroup_path, true, err);
+        if (cg == NULL || kpod_cgroup_enter(cg, infra, err) < 0) {
+            kpod_cgroup_free(cg);
+            kpod_infra_stop(infra, start);
+            return kpod_err_prefix(err, "infra: cgroup '%s'", a->cgroup_path);
+        }
+        kpod_cgroup_free(cg);
+    }
     *ret_pid = infra;
     *ret_start = start;
     return 0;

@@ -393,8 +393,9 @@ unmount_below(const char *dir)
 }
 
 /* Removes everything the state records, continuing past failures; the first is returned. */
-static int
-destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, struct kpod_err **err)
+int
+kpod_sandbox_destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p,
+                     struct kpod_err **err)
 {
     struct kpod_err *e = NULL;
     stop_monitor(p);
@@ -427,6 +428,25 @@ destroy(struct kpod_ctx *ctx, struct kpod_store *s, struct kpod_pod_state *p, st
 }
 
 int
+kpod_sandbox_destroy_bare(struct kpod_ctx *ctx, struct kpod_store *s, const char *id,
+                          struct kpod_err **err)
+{
+    _cleanup_free_ char *dir = kpod_store_pod_dir(s, id);
+    _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, id);
+    const char *parent = getenv("KPOD_CGROUP_PARENT");
+    _cleanup_free_ char *cg = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
+    kill_stray_monitors(dir);
+    struct kpod_err *ignored = NULL;
+    kpod_cgroup_destroy_path(cg, &ignored);
+    kpod_err_free(&ignored);
+    unmount_below(data);
+    unmount_below(dir);
+    kpod_fs_rm_rf(data, &ignored);
+    kpod_err_free(&ignored);
+    return kpod_store_remove(s, id, NULL, err);
+}
+
+int
 kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpod_err **err)
 {
     struct kpod_store s = {0};
@@ -441,19 +461,7 @@ kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpo
             force ? kpod_store_lock_pod(&s, id, KPOD_LOCK_EXCLUSIVE, NULL) : -1;
         if (bare_lock >= 0) {
             kpod_err_free(err);
-            _cleanup_free_ char *dir = kpod_store_pod_dir(&s, id);
-            _cleanup_free_ char *data = kpod_sandbox_data_dir(ctx, id);
-            const char *parent = getenv("KPOD_CGROUP_PARENT");
-            _cleanup_free_ char *cg = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
-            kill_stray_monitors(dir);
-            struct kpod_err *ignored = NULL;
-            kpod_cgroup_destroy_path(cg, &ignored);
-            kpod_err_free(&ignored);
-            unmount_below(data);
-            unmount_below(dir);
-            kpod_fs_rm_rf(data, &ignored);
-            kpod_err_free(&ignored);
-            rc = kpod_store_remove(&s, id, NULL, err);
+            rc = kpod_sandbox_destroy_bare(ctx, &s, id, err);
         }
         goto done;
     }
@@ -469,7 +477,7 @@ kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct kpo
         stop_containers(&s, p, 0, &ignored);
         kpod_err_free(&ignored);
     }
-    rc = destroy(ctx, &s, p, err);
+    rc = kpod_sandbox_destroy(ctx, &s, p, err);
 done:
     kpod_pod_state_free(p);
     kpod_store_fini(&s);

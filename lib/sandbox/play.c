@@ -34,7 +34,8 @@ struct play {
     struct kpod_undo undo;
     struct kpod_spec_pod *plan;
     char *pod_ip;
-    char **image_ids; /* per container, manifest order */
+    char **image_ids;  /* per container, manifest order */
+    bool from_factory; /* the sandbox is an adopted warm pool entry (factory.c) */
 };
 
 static int64_t
@@ -104,24 +105,17 @@ undo_state(void *data, struct kpod_err **err)
     return rc;
 }
 
-static int
-step_state(struct play *pl, struct kpod_err **err)
+/* What the manifest says of the pod itself; the sandbox fields (id, cgroup, network, infra)
+ * come from the steps after, or from a pool entry. */
+static struct kpod_pod_state *
+pod_identity(struct play *pl)
 {
-    char *id = NULL;
-    if (kpod_store_create_pod(&pl->store, pl->pod->name, &id, &pl->lock, err) < 0)
-        return -1;
     struct kpod_pod_state *p = xzalloc(sizeof(*p));
-    pl->p = p;
-    p->id = id;
     p->name = xstrdup(pl->pod->name);
     p->ns = xstrdup(pl->pod->namespace);
     p->state = KPOD_STATE_READY;
     p->created_ns = now_ns();
     p->restart_policy = xstrdup(policy_name(pl->pod->restart_policy));
-    /* KPOD_CGROUP_PARENT puts pods elsewhere (tests use one each, like podman's
-     * --cgroup-parent); the path is kept in the state, so later commands follow it. */
-    const char *parent = getenv("KPOD_CGROUP_PARENT");
-    p->cgroup = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
     p->labels = kvlist_json(&pl->pod->labels);
     p->annotations = kvlist_json(&pl->pod->annotations);
     p->mounts = xcalloc(1, sizeof(char *));
@@ -130,12 +124,74 @@ step_state(struct play *pl, struct kpod_err **err)
                          pl->pod->host_network, "host_ipc", pl->pod->host_ipc, "share_pid",
                          pl->pod->share_pid);
     kpod_json_set_str(p->extra, "hostname", pl->pod->hostname ? pl->pod->hostname : p->name);
-    pl->run_dir = kpod_store_pod_dir(&pl->store, id);
-    pl->data_dir = kpod_sandbox_data_dir(pl->ctx, id);
+    return p;
+}
+
+static int undo_cgroup(void *data, struct kpod_err **err);
+static int undo_network(void *data, struct kpod_err **err);
+static int undo_infra(void *data, struct kpod_err **err);
+static int undo_mounts(void *data, struct kpod_err **err);
+static int undo_monitor(void *data, struct kpod_err **err);
+
+/* A warm pool entry fits a pod that needs nothing of its sandbox beyond the defaults: its
+ * network (the pool's), no host namespaces, no fixed address, no hostPorts (they are set up
+ * with the network). Anything else is created directly, silently. */
+static bool
+fits_factory(const struct play *pl)
+{
+    const struct kpod_pod *pod = pl->pod;
+    if (pod->host_network || pod->host_pid || pod->host_ipc || pl->o->ip != NULL)
+        return false;
+    for (size_t i = 0; i < pod->n_containers; i++)
+        for (size_t j = 0; j < pod->containers[i].n_ports; j++)
+            if (pod->containers[i].ports[j].host_port > 0)
+                return false;
+    return true;
+}
+
+/* Steps 1-4 at once: the pod becomes an entry of the pool, with every undo of those steps. */
+static bool
+adopt(struct play *pl, struct kpod_pod_state *p)
+{
+    struct kpod_factory_want w = {.name = pl->pod->name, .network = pl->o->network};
+    if (!fits_factory(pl) || kpod_factory_adopt(pl->ctx, &pl->store, &w, p, &pl->lock) <= 0)
+        return false;
+    pl->p = p;
+    pl->from_factory = true;
+    const char *ip = kpod_json_str(p->network, "ip");
+    pl->pod_ip = xstrdup(ip ? ip : "");
     kpod_undo_push(&pl->undo, "state", undo_state, pl, NULL);
+    kpod_undo_push(&pl->undo, "cgroup", undo_cgroup, p->cgroup, NULL);
+    kpod_undo_push(&pl->undo, "network", undo_network, pl, NULL);
+    kpod_undo_push(&pl->undo, "infra", undo_infra, p, NULL);
+    kpod_undo_push(&pl->undo, "mounts", undo_mounts, p, NULL);
+    kpod_undo_push(&pl->undo, "monitor", undo_monitor, p, NULL);
+    return true;
+}
+
+static int
+step_state(struct play *pl, struct kpod_err **err)
+{
+    struct kpod_pod_state *p = pod_identity(pl);
+    if (!adopt(pl, p)) {
+        char *id = NULL;
+        if (kpod_store_create_pod(&pl->store, pl->pod->name, &id, &pl->lock, err) < 0) {
+            kpod_pod_state_free(p);
+            return -1;
+        }
+        pl->p = p;
+        p->id = id;
+        /* KPOD_CGROUP_PARENT puts pods elsewhere (tests use one each, like podman's
+         * --cgroup-parent); the path is kept in the state, so later commands follow it. */
+        const char *parent = getenv("KPOD_CGROUP_PARENT");
+        p->cgroup = xasprintf("%s/%s", parent && *parent ? parent : "kpod", id);
+        kpod_undo_push(&pl->undo, "state", undo_state, pl, NULL);
+    }
+    pl->run_dir = kpod_store_pod_dir(&pl->store, p->id);
+    pl->data_dir = kpod_sandbox_data_dir(pl->ctx, p->id);
     if (kpod_fs_mkdir_p(pl->data_dir, 0700, err) < 0)
         return -1;
-    return save(pl, err);
+    return pl->from_factory ? 0 : save(pl, err); /* adoption saved it */
 }
 
 /* ---- 1b: what was played, for `kpod generate kube` ---- */
@@ -176,6 +232,8 @@ undo_cgroup(void *data, struct kpod_err **err)
 static int
 step_cgroup(struct play *pl, struct kpod_err **err)
 {
+    if (pl->from_factory)
+        return 0;
     struct kpod_cgroup *cg = kpod_cgroup_open(pl->p->cgroup, true, err);
     if (cg == NULL)
         return -1;
@@ -201,7 +259,7 @@ undo_network(void *data, struct kpod_err **err)
 static int
 step_network(struct play *pl, struct kpod_err **err)
 {
-    if (pl->pod->host_network)
+    if (pl->pod->host_network || pl->from_factory)
         return 0;
     struct kpod_net_port *ports = NULL;
     size_t n = 0;
@@ -254,6 +312,9 @@ undo_infra(void *data, struct kpod_err **err)
 static int
 step_infra(struct play *pl, struct kpod_err **err)
 {
+    if (pl->from_factory) /* the entry's infra holds the uts namespace: name it */
+        return kpod_factory_sethostname(pl->p->infra_pid, kpod_json_str(pl->p->extra, "hostname"),
+                                        err);
     _cleanup_free_ char *cg = xasprintf("%s/infra", pl->p->cgroup);
     struct kpod_infra_args a = {
         .netns_path = pl->p->netns,
@@ -634,6 +695,8 @@ step_monitor(struct play *pl, struct kpod_err **err)
     _cleanup_free_ char *path = xasprintf("%s/monitor.json", pl->run_dir);
     if (kpod_json_save_file(path, j, true, 0600, err) < 0)
         return -1;
+    if (pl->from_factory) /* the entry's idle monitor reads the pod's config now */
+        return kpod_monitor_configure(pl->run_dir, err);
     unsigned long long start = 0;
     if (kpod_monitor_spawn(pl->ctx->self, pl->run_dir, pl->o->log_level ? pl->o->log_level : "info",
                            &pl->p->monitor_pid, &start, err) < 0)
@@ -701,10 +764,14 @@ kpod_sandbox_play(struct kpod_ctx *ctx, const struct kpod_manifest *m, const str
             kpod_undo_run(&pl.undo);
             kpod_pod_state_free(pl.p);
             play_fini(&pl);
+            if (pl.from_factory)
+                kpod_factory_kick(ctx);
             return kpod_err_prefix(err, "play pod '%s'", pod->name);
         }
     }
     *ret = TAKE_PTR(pl.p);
     play_fini(&pl);
+    if (pl.from_factory)
+        kpod_factory_kick(ctx); /* the pool refills in the background */
     return 0;
 }

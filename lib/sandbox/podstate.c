@@ -107,6 +107,28 @@ kpod_pod_status(const struct kpod_pod_state *p)
     return apps_running == 0 ? "Exited" : "Degraded";
 }
 
+const char *
+kpod_pod_phase(const struct kpod_pod_state *p)
+{
+    if (p->state == KPOD_STATE_READY)
+        return "Pending";
+    size_t apps = 0, done = 0, failed = 0;
+    for (size_t i = 0; i < p->nctrs; i++) {
+        const struct kpod_ctr_state *c = &p->ctrs[i];
+        if (c->init)
+            continue;
+        apps++;
+        if (c->state != KPOD_STATE_STOPPED || kpod_json_bool(c->extra, "waiting", false))
+            continue;
+        done++;
+        failed += c->exit_code != 0;
+    }
+    bool restarts = p->restart_policy == NULL || strcmp(p->restart_policy, "Always") == 0;
+    if (apps == 0 || done < apps || (restarts && p->state != KPOD_STATE_STOPPED))
+        return p->state == KPOD_STATE_STOPPED ? "Failed" : "Running";
+    return failed ? "Failed" : "Succeeded";
+}
+
 static json_t *
 strv_json(char **v)
 {

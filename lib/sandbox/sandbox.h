@@ -89,6 +89,10 @@ struct kpod_ctr_state *kpod_pod_state_add_ctr(struct kpod_pod_state *p, const ch
 struct kpod_ctr_state *kpod_pod_state_find_ctr(struct kpod_pod_state *p, const char *name_or_id);
 /* podman's user-facing status: Created, Running, Degraded, Paused, Exited, Stopped. */
 const char *kpod_pod_status(const struct kpod_pod_state *p);
+/* The Kubernetes phase: Pending (created, not started), Running, Succeeded (every app container
+ * terminated with 0 and none will restart), Failed (every one terminated, one at least with
+ * another code, or the pod was stopped). */
+const char *kpod_pod_phase(const struct kpod_pod_state *p);
 
 /* The start time of a process (field 22 of /proc/PID/stat), 0 when it does not exist. */
 uint64_t kpod_proc_start_time(pid_t pid);
@@ -109,6 +113,12 @@ char *kpod_store_pod_dir(const struct kpod_store *s, const char *id);
  * lock, returns the id and holds the pod's exclusive lock in *ret_lock. */
 int kpod_store_create_pod(struct kpod_store *s, const char *name, char **ret_id, int *ret_lock,
                           struct kpod_err **err);
+/* Moves a prepared pod directory (a warm pool entry whose state p already is the pod's) into
+ * the store: under the global lock, refuses a taken name, saves p into src_dir, renames src_dir
+ * to the pod's directory and writes the name. The caller holds the entry's lock (it follows the
+ * directory). */
+int kpod_store_adopt_pod(struct kpod_store *s, const char *src_dir, const struct kpod_pod_state *p,
+                         struct kpod_err **err);
 /* Resolves a name, a full id or a unique id prefix (at least 3 hex) to an id. NOTFOUND (127)
  * when nothing matches, an error when a prefix is ambiguous. */
 int kpod_store_lookup(struct kpod_store *s, const char *name_or_id, char **ret_id,
@@ -189,6 +199,35 @@ char *kpod_sandbox_kube_path(const struct kpod_ctx *ctx, const char *id);
 struct kpod_pod_state *kpod_sandbox_fetch(struct kpod_store *s, const char *id,
                                           struct kpod_err **err);
 
+/* ---- Jobs (lib/sandbox/job.c): a detached controller per Job, state in
+ * RUNROOT/jobs/<name>/job.json ---- */
+
+struct kpod_job_args {
+    const struct kpod_manifest *m; /* with its source, which the controller plays from */
+    const struct kpod_pod *tpl;    /* the Job's template pod (tpl->job set) */
+    const struct kpod_play_opts *o;
+};
+char *kpod_job_dir(const struct kpod_ctx *ctx, const char *name);
+/* Creates the Job (refused when it exists), plays its first min(parallelism, completions) pods
+ * and starts its controller; all or nothing. Returns the ids of the pods made. */
+int kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_ids,
+                  struct kpod_err **err);
+/* The controller's loop (`kpod __job NAME`); returns when the Job has ended or was removed. */
+int kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err);
+/* The Job's record (job.json); NOTFOUND when there is none. */
+json_t *kpod_job_load(const struct kpod_ctx *ctx, const char *name, struct kpod_err **err);
+/* Removes a Job: its controller (even a dead one's leftovers), every pod it made, its
+ * directory. Returns 1 when there was a Job, 0 when only stray pods (or nothing) were found;
+ * *ret_ids (when not NULL) gets the ids of the pods removed. */
+int kpod_job_remove(struct kpod_ctx *ctx, const char *name, char ***ret_ids, struct kpod_err **err);
+/* Removes every Job (pod rm -a -f, system reset); *ret_ids gets the pods removed. */
+int kpod_job_remove_all(struct kpod_ctx *ctx, char ***ret_ids, struct kpod_err **err);
+/* The names of the Jobs under the runroot. */
+int kpod_job_list(const struct kpod_ctx *ctx, char ***ret_names, struct kpod_err **err);
+/* The ids of the pods whose kpod.io/owner annotation is owner ("<Kind>/<name>"). */
+int kpod_sandbox_owned_pods(struct kpod_ctx *ctx, const char *owner, char ***ret_ids,
+                            struct kpod_err **err);
+
 /* Stop: the stop signal, the grace period (timeout < 0: terminationGracePeriodSeconds),
  * SIGKILL; then the infra, the network; state stopped. A stopped pod is a success. */
 int kpod_sandbox_stop(struct kpod_ctx *ctx, const char *id, int timeout, bool force,
@@ -203,6 +242,24 @@ int kpod_sandbox_remove(struct kpod_ctx *ctx, const char *id, bool force, struct
 int kpod_sandbox_pause(struct kpod_ctx *ctx, const char *id, bool pause, struct kpod_err **err);
 /* Sends sig to every running container's init. */
 int kpod_sandbox_kill(struct kpod_ctx *ctx, const char *id, int sig, struct kpod_err **err);
+
+/* ---- The warm pool (lib/sandbox/factory.c; seed-semantics §8) ---- */
+
+#define KPOD_FACTORY_MAX 64
+/* Configures the pool (size entries on network, NULL: the default; under the current
+ * KPOD_CGROUP_PARENT) and fills it before returning. Changing the network or cgroup parent
+ * replaces the entries; a smaller size removes the extra ones. */
+int kpod_factory_init(struct kpod_ctx *ctx, long long size, const char *network,
+                      struct kpod_err **err);
+/* Discards broken entries and makes new ones until the pool is full. With wait false it
+ * returns at once when another refiller runs (refill.lock), else it waits for it. */
+int kpod_factory_refill(struct kpod_ctx *ctx, bool wait, struct kpod_err **err);
+/* Removes the pool and every entry (processes, netns, veth, address, cgroups, mounts). */
+int kpod_factory_destroy(struct kpod_ctx *ctx, struct kpod_err **err);
+/* {"Configured", "Size", "Network", "Refilling", "Ready", "Entries": [{"Id", "State" (ready,
+ * creating, adopting, broken), "Reason", "IP", "Created", "InfraPid", "MonitorPid", "RssKiB",
+ * "PrivateKiB"}]}. */
+json_t *kpod_factory_status(struct kpod_ctx *ctx, struct kpod_err **err);
 
 /* ---- Stats (lib/sandbox/stats.c): `kpod stats` and `kpod pod stats` (seed-semantics §6) ---- */
 

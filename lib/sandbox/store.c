@@ -90,6 +90,32 @@ kpod_store_create_pod(struct kpod_store *s, const char *name, char **ret_id, int
     return 0;
 }
 
+int
+kpod_store_adopt_pod(struct kpod_store *s, const char *src_dir, const struct kpod_pod_state *p,
+                     struct kpod_err **err)
+{
+    _cleanup_lock_ int glock = global_lock(s, err);
+    if (glock < 0)
+        return -1;
+    _cleanup_free_ char *npath = name_path(s, p->name);
+    if (access(npath, F_OK) == 0)
+        return kpod_err_msg(err, "pod '%s' already exists", p->name);
+    /* the state first: whatever survives a crash describes itself */
+    _cleanup_free_ char *state = xasprintf("%s/pod.json", src_dir);
+    _cleanup_json_ json_t *j = kpod_pod_state_to_json(p);
+    if (kpod_json_save_file(state, j, false, 0600, err) < 0)
+        return -1;
+    _cleanup_free_ char *dir = kpod_store_pod_dir(s, p->id);
+    if (rename(src_dir, dir) < 0)
+        return kpod_err_sys(err, "move '%s' to '%s'", src_dir, dir);
+    if (kpod_fs_write_atomic(npath, p->id, strlen(p->id), 0600, err) < 0) {
+        if (rename(dir, src_dir) < 0) /* a pod without its name: `pod rm` by id finds it */
+            kpod_log(KPOD_LOG_ERROR, "move '%s' back: %m", dir);
+        return -1;
+    }
+    return 0;
+}
+
 static bool
 is_hex(const char *s)
 {

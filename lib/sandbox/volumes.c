@@ -178,7 +178,15 @@ kpod_sandbox_volumes_setup(struct kpod_pod_state *p, const struct kpod_pod *pod,
         if (setup_volume(p, &plan->volumes[i], err) < 0)
             return kpod_err_prefix(err, "volume '%s'", plan->volumes[i].name);
     }
-    if (plan->shm_path != NULL) {
+    if (plan->shm_path != NULL && kpod_strv_contains(p->mounts, plan->shm_path)) {
+        /* a warm pool entry's, mounted with the default size */
+        char opts[64];
+        snprintf(opts, sizeof(opts), "mode=1777,size=%lld", (long long)plan->shm_size);
+        if (plan->shm_size != KPOD_SPEC_DEFAULT_SHM_SIZE &&
+            mount(NULL, plan->shm_path, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) <
+                0)
+            return kpod_err_sys(err, "pod /dev/shm: resize '%s'", plan->shm_path);
+    } else if (plan->shm_path != NULL) {
         if (kpod_fs_mkdir_p(plan->shm_path, 0755, err) < 0 ||
             mount_tmpfs(p, plan->shm_path, plan->shm_size, 01777, MS_NOEXEC, err) < 0)
             return kpod_err_prefix(err, "pod /dev/shm");

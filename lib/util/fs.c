@@ -130,17 +130,27 @@ kpod_fs_read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len,
 int
 kpod_fs_mkdir_p(const char *path, mode_t mode, struct kpod_err **err)
 {
+    /* The deepest directory first: most calls find their parent there already, so this costs
+     * one mkdir instead of one per component. Walk up only as far as something is missing. */
     _cleanup_free_ char *p = xstrdup(path);
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    char *end = p + n; /* the components after end were cut off, to be made on the way down */
+    for (;;) {
+        if (mkdir(p, mode) == 0 || errno == EEXIST)
+            break;
+        if (errno != ENOENT)
+            return kpod_err_sys(err, "create directory '%s'", p);
+        char *slash = strrchr(p, '/');
+        if (slash == NULL || slash == p)
+            return kpod_err_sys(err, "create directory '%s'", p);
+        *slash = '\0';
+    }
+    for (char *s = p + strlen(p); s < end; s += strlen(s)) {
+        *s = '/';
         if (mkdir(p, mode) < 0 && errno != EEXIST)
             return kpod_err_sys(err, "create directory '%s'", p);
-        *s = c;
-        if (c == '\0')
-            break;
     }
     struct stat st;
     if (stat(path, &st) < 0)

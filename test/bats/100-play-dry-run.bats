@@ -126,10 +126,15 @@ sys.exit(1 if bad else 0)
     assert "$(jq -r '.pods[0].containers[0].spec.root.readonly' <<<"$output")" == true "read-only root"
 
     kpod_split play --dry-run --format json "$EXAMPLES/deployment.yaml"
-    assert "$(jq -r '.pods[0].name' <<<"$output")" == "api-pod" "Deployment pod name"
+    assert "$(jq -r '.pods | map(.name) | join(" ")' <<<"$output")" == "api-0 api-1" \
+        "Deployment replicas named <name>-<i>"
     assert "$(jq -r '.pods[0].containers[0].spec.process.env | map(select(startswith("GREETING="))) | .[0]' <<<"$output")" \
-        == "GREETING=hello from api-pod" "\$(VAR) expansion of a fieldRef"
+        == "GREETING=hello from api-0" "\$(VAR) expansion of a fieldRef"
     assert "$(jq -r '.pods[0].containers[0].spec.annotations["io.kpod.stop-signal"]' <<<"$output")" == SIGINT "stopSignal"
+
+    kpod_split play --dry-run --format json "$EXAMPLES/job.yaml"
+    assert "$(jq -r '.pods[0] | "\(.name) \(.job.completions) \(.job.parallelism) \(.job.backoffLimit) \(.job.activeDeadlineSeconds)"' <<<"$output")" \
+        == "report-0 3 2 2 120" "the Job's template pod and spec"
 }
 
 @test "errors carry file:line:column and the field path" {
@@ -267,5 +272,5 @@ EOF
 
     KPOD_ALLOW_WARNINGS=1 run_kpod play --dry-run -o "$out" "$EXAMPLES/job.yaml"
     KPOD_ALLOW_WARNINGS=1 run_kpod 125 play --dry-run -o "$out" "$EXAMPLES/job.yaml"
-    assert "$(error_line)" =~ "output '$out/report-pod' exists" "existing output refused"
+    assert "$(error_line)" =~ "output '$out/report-0' exists" "existing output refused"
 }

@@ -486,6 +486,25 @@ test_workloads(void)
                      "  template:\n    metadata: {labels: {app: agent}}\n    spec:\n"
                      "      containers: [{name: c, image: busybox}]\n";
     free(round_trip(ds, "DaemonSet"));
+    const char *reps = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                       "  replicas: 2\n  template:\n    metadata: {labels: {app: web}}\n"
+                       "    spec:\n      containers: [{name: c, image: busybox}]\n";
+    char *r = round_trip(reps, "Deployment with 2 replicas");
+    ok(r && strstr(r, "replicas: 2\n"), "the replicas are one Deployment of replicas 2");
+    ok(r && strstr(strstr(r, "kind: Deployment") + 1, "kind: Deployment") == NULL,
+       "one document for both replicas");
+    free(r);
+    const char *jobspec = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
+                          "  completions: 3\n  parallelism: 2\n  backoffLimit: 1\n"
+                          "  activeDeadlineSeconds: 60\n  ttlSecondsAfterFinished: 30\n"
+                          "  template:\n    spec:\n"
+                          "      restartPolicy: Never\n"
+                          "      containers: [{name: c, image: busybox}]\n";
+    r = round_trip(jobspec, "Job spec");
+    ok(r && strstr(r, "completions: 3\n  parallelism: 2\n  backoffLimit: 1\n"
+                      "  activeDeadlineSeconds: 60\n  ttlSecondsAfterFinished: 30\n"),
+       "the Job's spec is emitted");
+    free(r);
 
     /* a Pod as a Deployment and as a Job */
     const char *pod = HEAD "spec:\n  containers:\n  - name: app\n    image: busybox\n"
@@ -496,7 +515,7 @@ test_workloads(void)
         return;
     _cleanup_free_ char *d = emit_all(m, &(struct kpod_emit_opts){KPOD_EMIT_DEPLOYMENT, 3, true});
     _cleanup_manifest_ struct kpod_manifest *dm = d ? parse(d) : NULL;
-    ok(dm != NULL && dm->n_pods == 1 && strcmp(dm->pods[0].kind, "Deployment") == 0 &&
+    ok(dm != NULL && dm->n_pods == 3 && strcmp(dm->pods[0].kind, "Deployment") == 0 &&
            strcmp(dm->pods[0].owner_name, "web-deployment") == 0,
        "pod as a Deployment named web-deployment");
     ok(d && strstr(d, "replicas: 3\n") && strstr(d, "matchLabels:\n      app: web-deployment\n"),

@@ -525,20 +525,87 @@ test_workloads(void)
     ok(m != NULL, "workloads parse");
     if (m == NULL)
         return;
-    is_int(m->n_pods, 3, "three pods");
-    is_str(m->pods[0].name, "web-pod", "Deployment pod named <name>-pod");
+    is_int(m->n_pods, 5, "three replicas, a Job template, a DaemonSet pod");
+    is_str(m->pods[0].name, "web-0", "Deployment replicas named <name>-<i>");
+    is_str(m->pods[2].name, "web-2", "third replica");
+    is_int(m->pods[2].index, 2, "replica index");
     is_str(m->pods[0].kind, "Deployment", "kind recorded");
     is_str(m->pods[0].owner_name, "web", "owner recorded");
-    ok(has_warning(m,
-                   "t.yaml:5:13: spec.replicas: kpod runs exactly one pod per Deployment, not 3"),
-       "replicas > 1 warned");
-    is_str(m->pods[1].name, "once-pod", "Job pod");
-    is_int(m->pods[1].restart_policy, KPOD_RESTART_NEVER, "Job pods default to Never");
-    ok(has_warning(m, "spec.backoffLimit: not supported by kpod"), "backoffLimit warned");
-    is_str(m->pods[2].name, "ds-pod", "DaemonSet inside a List");
-    expect_err("apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n"
-               "    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: x}]\n",
-               "a Job needs OnFailure or Never", "Job with Always");
+    is_int(m->n_workloads, 3, "three workloads");
+    is_int(m->workloads[0].replicas, 3, "replicas recorded");
+    bool owned = false;
+    for (size_t i = 0; i < m->pods[1].annotations.n; i++)
+        owned = owned || (strcmp(m->pods[1].annotations.items[i].key, "kpod.io/owner") == 0 &&
+                          strcmp(m->pods[1].annotations.items[i].value, "Deployment/web") == 0);
+    ok(owned, "owner annotation");
+    ok(!has_warning(m, "spec.replicas"), "replicas not warned about");
+    is_str(m->pods[3].name, "once-0", "Job template pod");
+    is_int(m->pods[3].restart_policy, KPOD_RESTART_NEVER, "Job pods default to Never");
+    ok(m->pods[3].job != NULL && m->pods[3].job->backoff_limit == 2, "backoffLimit parsed");
+    ok(m->pods[3].job != NULL && m->pods[3].job->completions == 1 &&
+           m->pods[3].job->parallelism == 1 && m->pods[3].job->active_deadline_seconds == -1,
+       "Job defaults");
+    ok(!has_warning(m, "spec.backoffLimit"), "backoffLimit not warned about");
+    bool job_label = false;
+    for (size_t i = 0; i < m->pods[3].labels.n; i++)
+        job_label = job_label || (strcmp(m->pods[3].labels.items[i].key, "job-name") == 0 &&
+                                  strcmp(m->pods[3].labels.items[i].value, "once") == 0);
+    ok(job_label, "job-name label");
+    is_str(m->pods[4].name, "ds-0", "DaemonSet inside a List");
+    expect_err("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+               "  replicas: 101\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+               "t.yaml:5:13: spec.replicas: 101 replicas: kpod runs at most 100 pods",
+               "replicas ceiling");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
+        "  completions: 0\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+        "spec.completions", "completions 0");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n"
+        "  parallelism: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+        "spec.parallelism", "negative parallelism");
+    const char *hp = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n"
+                     "  replicas: 2\n  template:\n    spec:\n      containers: [{name: c, "
+                     "image: x, ports: [{containerPort: 80, hostPort: 8080}]}]\n";
+    _cleanup_manifest_ struct kpod_manifest *mh = parse(hp, NULL);
+    ok(mh != NULL && has_warning(mh, "t.yaml:5:13: spec.replicas: 2 pods of Deployment 'd' at "
+                                     "once cannot share hostPort 8080 on one host"),
+       "replicas with a hostPort warned");
+    const char *zero = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: z}\nspec:\n"
+                       "  replicas: 0\n  template:\n    spec:\n"
+                       "      containers: [{name: c, image: x}]\n";
+    _cleanup_manifest_ struct kpod_manifest *mz = parse(zero, NULL);
+    ok(mz != NULL && mz->n_pods == 0 && mz->n_workloads == 1, "replicas 0: no pod, valid");
+    ok(mz != NULL && has_warning(mz, "0 replicas: no pod is run for Deployment 'z'"),
+       "replicas 0 said");
+    {
+        char *big = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&big, &len);
+        for (int i = 0; i < 3; i++)
+            fprintf(f,
+                    "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d%d}\nspec:\n"
+                    "  replicas: 100\n  template:\n    spec:\n"
+                    "      containers: [{name: c, image: x}]\n",
+                    i);
+        fclose(f);
+        expect_err(big, "Deployment 'd2': more than 256 pods in the input", "pod budget");
+        free(big);
+    }
+    const char *ttl = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: t}\nspec:\n"
+                      "  ttlSecondsAfterFinished: 5\n  suspend: true\n  template:\n    spec:\n"
+                      "      containers: [{name: c, image: x}]\n";
+    _cleanup_manifest_ struct kpod_manifest *mt = parse(ttl, NULL);
+    ok(mt != NULL && has_warning(mt, "spec.suspend: not supported by kpod"), "suspend warned");
+    ok(mt != NULL && !has_warning(mt, "ttlSecondsAfterFinished") &&
+           mt->pods[0].job->ttl_seconds_after_finished == 5,
+       "ttlSecondsAfterFinished parsed");
+    expect_err(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n"
+        "    spec:\n      restartPolicy: Always\n      containers: [{name: c, image: x}]\n",
+        "t.yaml:7:22: spec.template.spec.restartPolicy: 'Always' is not allowed: a Job needs "
+        "OnFailure or Never",
+        "Job with Always");
     expect_err("apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: d}\n",
                "unsupported apiVersion 'apps/v2'", "bad apiVersion");
 }

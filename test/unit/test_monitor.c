@@ -242,6 +242,28 @@ test_probe_config(void)
     kpod_ctr_status_fini(&got);
 }
 
+/* A warm pool entry's idle monitor starts with a config of no container. */
+static void
+test_idle_config(void)
+{
+    struct kpod_monitor_config mc = {
+        .pod_id = "abc",
+        .pod_name = "kpod-factory-abc",
+        .pod_dir = "/run/kpod/factory/pods/abc",
+        .restart_policy = "Always",
+        .backoff_ms = 10000,
+    };
+    json_t *j = kpod_monitor_config_to_json(&mc);
+    struct kpod_err *e = NULL;
+    struct kpod_monitor_config *back = kpod_monitor_config_from_json(j, &e);
+    ok(back != NULL, "a config without containers loads");
+    ok(back != NULL && back->nctrs == 0, "no container");
+    is_str(back ? back->pod_name : NULL, "kpod-factory-abc", "its pod name");
+    kpod_monitor_config_free(back);
+    kpod_err_free(&e);
+    json_decref(j);
+}
+
 /* monitor.json: the sidecar flag and the grace period survive the round trip. */
 static void
 test_config(void)
@@ -297,6 +319,7 @@ main(void)
     test_handwritten();
     test_dropped();
     test_probe_config();
+    test_idle_config();
     test_config();
     struct kpod_err *e = NULL;
     kpod_fs_rm_rf(dir, &e);

@@ -153,6 +153,48 @@ test_sidecar_status(void)
 }
 
 static void
+test_phase(void)
+{
+    struct kpod_pod_state *p = xzalloc(sizeof(*p));
+    p->state = KPOD_STATE_READY;
+    p->restart_policy = xstrdup("Never");
+    struct kpod_ctr_state *i = kpod_pod_state_add_ctr(p, "init");
+    i->init = true;
+    i->state = KPOD_STATE_STOPPED;
+    i->exit_code = 0;
+    kpod_pod_state_add_ctr(p, "a");
+    kpod_pod_state_add_ctr(p, "b");
+    struct kpod_ctr_state *a = &p->ctrs[1], *b = &p->ctrs[2];
+    is_str(kpod_pod_phase(p), "Pending", "created: Pending");
+    p->state = KPOD_STATE_RUNNING;
+    a->state = b->state = KPOD_STATE_RUNNING;
+    is_str(kpod_pod_phase(p), "Running", "running");
+    a->state = KPOD_STATE_STOPPED;
+    a->exit_code = 0;
+    is_str(kpod_pod_phase(p), "Running", "one still running");
+    b->state = KPOD_STATE_STOPPED;
+    b->exit_code = 0;
+    is_str(kpod_pod_phase(p), "Succeeded", "all exited 0: Succeeded");
+    is_str(kpod_pod_status(p), "Exited", "podman's status unchanged");
+    b->exit_code = 2;
+    is_str(kpod_pod_phase(p), "Failed", "one exited 2: Failed");
+    free(p->restart_policy);
+    p->restart_policy = xstrdup("OnFailure");
+    b->extra = json_pack("{s:b}", "waiting", true);
+    is_str(kpod_pod_phase(p), "Running", "OnFailure, waiting to restart: Running");
+    json_decref(b->extra);
+    b->extra = NULL;
+    free(p->restart_policy);
+    p->restart_policy = xstrdup("Always");
+    b->exit_code = 0;
+    is_str(kpod_pod_phase(p), "Running", "Always: exits are restarted, still Running");
+    p->state = KPOD_STATE_STOPPED;
+    b->exit_code = 137;
+    is_str(kpod_pod_phase(p), "Failed", "stopped with a kill: Failed");
+    kpod_pod_state_free(p);
+}
+
+static void
 test_store(void)
 {
     char dir[] = "/tmp/kpod-unit-store.XXXXXX";
@@ -278,6 +320,7 @@ main(void)
     test_preconditions();
     test_state_json();
     test_sidecar_status();
+    test_phase();
     test_store();
     test_undo();
     test_proc();

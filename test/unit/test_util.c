@@ -98,6 +98,13 @@ test_fs(void)
     ok(kpod_fs_mkdir_p(deep, 0755, &e) == 0, "mkdir_p is idempotent");
     ok(kpod_fs_mkdir_p(f, 0755, &e) < 0, "mkdir_p over a file fails");
     kpod_err_free(&e);
+    _cleanup_free_ char *deep2 = xasprintf("%s/a/x//y/z/", tmpdir);
+    _cleanup_free_ char *deep2z = xasprintf("%s/a/x/y/z", tmpdir);
+    ok(kpod_fs_mkdir_p(deep2, 0755, &e) == 0 && kpod_fs_exists(deep2z),
+       "mkdir_p makes every missing component (double and trailing slashes)");
+    _cleanup_free_ char *under_file = xasprintf("%s/sub/dir", f);
+    ok(kpod_fs_mkdir_p(under_file, 0755, &e) < 0 && e != NULL, "mkdir_p under a file fails");
+    kpod_err_free(&e);
     _cleanup_free_ char *top = xasprintf("%s/a", tmpdir);
     ok(kpod_fs_rm_rf(top, &e) == 0 && !kpod_fs_exists(top), "rm_rf");
     ok(kpod_fs_rm_rf(top, &e) == 0, "rm_rf of a missing path");
