@@ -139,13 +139,31 @@ kpod_attach_connect(const char *state_dir, struct kpod_err **err)
     return fd;
 }
 
+/* send(2) without SIGPIPE: the monitor may have closed the connection (the container ended)
+ * while the client still forwards input; that is an end, not a signal that kills kpod. */
+static int
+send_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int
 kpod_attach_send(int fd, int stream, const void *buf, size_t len)
 {
     unsigned char hdr[5] = {(unsigned char)stream, (unsigned char)(len & 0xff),
                             (unsigned char)((len >> 8) & 0xff), (unsigned char)((len >> 16) & 0xff),
                             (unsigned char)((len >> 24) & 0xff)};
-    if (kpod_fs_write_all(fd, hdr, sizeof(hdr)) < 0 || kpod_fs_write_all(fd, buf, len) < 0)
+    if (send_all(fd, hdr, sizeof(hdr)) < 0 || send_all(fd, buf, len) < 0)
         return -1;
     return 0;
 }
