@@ -179,7 +179,8 @@ assert_store_empty() {
 }
 
 @test "registry down: clear error, exit 125, nothing stored" {
-    local port=$((40000 + RANDOM % 20000))
+    local port
+    port=$(random_ports 1)
     run_kpod 125 pull --retry 0 "${REG_OPTS[@]}" "127.0.0.1:$port/busybox"
     assert "$output" =~ "Error: pull '127.0.0.1:$port/busybox': ping registry '127.0.0.1:$port'" \
         "names the registry"

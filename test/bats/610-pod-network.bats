@@ -30,7 +30,8 @@ EOF
 }
 
 @test "two pods get distinct addresses and reach each other; hostPort on 127.0.0.1" {
-    local port=$((20000 + RANDOM % 20000))
+    local port
+    port=$(random_ports 1)
     cat >"$BATS_TEST_TMPDIR/srv.yaml" <<EOF
 apiVersion: v1
 kind: Pod

@@ -18,7 +18,7 @@ setup() {
 # the original and the generated YAML are then compared as they are.
 example_copy() {
     local src=$1 dst=$2 port
-    port=$((20000 + RANDOM % 20000))
+    port=$(random_ports 1)
     sed -E -e "s#image: (localhost/)?busybox(:latest)?\$#image: $IMAGE#" \
         -e "s#hostPort: 18080#hostPort: $port#" "$src" >"$dst"
 }

@@ -109,6 +109,22 @@ assert() {
     fi
 }
 
+# random_ports N: the first of N consecutive ports, all free on the host, outside the kernel's
+# ephemeral range (32768-60999), where a client connection could take one at any moment.
+random_ports() {
+    local n=${1:-1} base i used
+    used=$(ss -Htan 2>/dev/null | awk '{ sub(/.*:/, "", $4); print $4 }')
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        base=$((61000 + RANDOM % (4400 - n)))
+        for ((i = 0; i < n; i++)); do
+            grep -qx "$((base + i))" <<<"$used" && continue 2
+        done
+        echo "$base"
+        return 0
+    done
+    die "random_ports: no $n free ports found"
+}
+
 require_root() {
     [ "$(id -u)" -eq 0 ] || skip "needs root"
 }

@@ -12,7 +12,7 @@ net_setup() {
     NET=t$RANDOM
     BR=kpt$(printf '%05d' $RANDOM)
     PIDS=()
-    PB=$((30000 + RANDOM % 20000)) # hostPorts of this test: PB..PB+9
+    PB=$(random_ports 10) # hostPorts of this test: PB..PB+9
     run_kpod network create --subnet "$SUBNET_PREFIX.0/24" --interface-name "$BR" "$NET"
 }
 
