@@ -24,20 +24,12 @@
 #define MSG_MAX 512
 #define REQ_MAX 8192
 
-static int64_t
-mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
-
 /* Waits for events on fd until deadline; 1 ready, 0 timed out. */
 static int
 wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - mono_ns();
+        int64_t left = deadline - kpod_clock_mono_ns();
         if (left <= 0)
             return 0;
         struct pollfd p = {.fd = fd, .events = events};
@@ -214,7 +206,7 @@ net_check(pid_t ctr_pid, const struct kpod_monitor_handler *h, int timeout_s, bo
         snprintf(msg, len, "invalid host '%s'", h->host);
         return -1;
     }
-    int64_t deadline = mono_ns() + (int64_t)timeout_s * NS;
+    int64_t deadline = kpod_clock_mono_ns() + (int64_t)timeout_s * NS;
     char dmsg[256];
     int fd = dial(&ss, sl, addr, deadline, dmsg, sizeof(dmsg));
     if (fd < 0) {

@@ -76,14 +76,6 @@ struct mon {
     int64_t kill_at_ns;
 };
 
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static uint64_t
 evdata(enum ev_kind k, size_t i)
 {
@@ -162,7 +154,7 @@ pump(struct mctr *c, int fd, enum kpod_log_stream stream, bool drain)
             return true;
         if (n <= 0)
             return false; /* EOF, or EIO on a pty whose slave closed */
-        kpod_logw_write(c->log, stream, buf, (size_t)n, now_ns());
+        kpod_logw_write(c->log, stream, buf, (size_t)n, kpod_clock_real_ns());
         kpod_attach_broadcast(&c->att,
                               stream == KPOD_LOG_STDERR ? KPOD_ATTACH_STDERR : KPOD_ATTACH_STDOUT,
                               buf, (size_t)n);
@@ -265,7 +257,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
         c->st.error = xstrdup(err && *err ? (*err)->msg : "start failed");
         snprintf(c->st.state, sizeof(c->st.state), "exited");
         c->st.exit_code = err && *err ? kpod_err_exit_code(*err) : 125;
-        c->st.finished_ns = now_ns();
+        c->st.finished_ns = kpod_clock_real_ns();
         save_status(c);
         return -1;
     }
@@ -278,7 +270,7 @@ launch(struct mon *m, size_t i, struct kpod_err **err)
         watch(m, c->err, EV_ERR, i);
     c->st.pid = kc->pid;
     c->st.starttime = kc->starttime;
-    c->st.started_ns = now_ns();
+    c->st.started_ns = kpod_clock_real_ns();
     c->st.finished_ns = 0;
     c->st.exit_code = -1;
     c->st.oom_killed = false;
@@ -432,13 +424,13 @@ signal_ctr(struct mon *m, struct mctr *c)
                                     : SIGTERM;
     c->term_sent = true;
     struct pctr pc = pctr_of(m, c);
-    if (probes_stop(&pc, sig, now_ns()) > 0) {
+    if (probes_stop(&pc, sig, kpod_clock_real_ns()) > 0) {
         /* its preStop hook runs first, the signal follows when it ends; a forced stop (rm -f,
          * down) still gives the hook a few seconds */
         kpod_info("container '%s': preStop hook, then stop signal %d", c->cfg->name, sig);
         int64_t s = c->cfg->grace_seconds < PRESTOP_FORCE_MAX_S ? c->cfg->grace_seconds
                                                                 : PRESTOP_FORCE_MAX_S;
-        int64_t until = now_ns() + s * 1000000000LL;
+        int64_t until = kpod_clock_real_ns() + s * 1000000000LL;
         if (m->term_kill && m->kill_at_ns < until)
             m->kill_at_ns = until;
         return;
@@ -481,7 +473,7 @@ terminate_step(struct mon *m)
 static void
 begin_termination(struct mon *m, int sig, long long timeout)
 {
-    int64_t deadline = now_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
+    int64_t deadline = kpod_clock_real_ns() + (timeout > 0 ? timeout : 0) * 1000000000LL;
     if (!m->terminating || m->kill_at_ns == 0 || deadline < m->kill_at_ns)
         m->kill_at_ns = deadline;
     m->terminating = true;
@@ -534,7 +526,7 @@ on_exit_status(struct mon *m, size_t i, int wstatus)
     probes_exited(&pc);
     kpod_attach_close(&c->att, kpod_container_exit_code(wstatus));
     c->st.exit_code = kpod_container_exit_code(wstatus);
-    c->st.finished_ns = now_ns();
+    c->st.finished_ns = kpod_clock_real_ns();
     snprintf(c->st.state, sizeof(c->st.state), "exited");
     struct kpod_cgroup *cg = c->cfg->cgroup ? kpod_cgroup_open(c->cfg->cgroup, false, NULL) : NULL;
     uint64_t oom = 0;
@@ -596,7 +588,7 @@ probe_reaped(struct mon *m, pid_t pid, int wstatus)
 {
     for (size_t i = 0; i < m->n; i++) {
         struct pctr pc = pctr_of(m, &m->c[i]);
-        int r = probes_reaped(&pc, pid, wstatus, now_ns());
+        int r = probes_reaped(&pc, pid, wstatus, kpod_clock_real_ns());
         if (r < 0)
             continue;
         if (r & PR_SAVE)
@@ -649,7 +641,7 @@ on_timer(struct mon *m)
     uint64_t ticks;
     if (read(m->tfd, &ticks, sizeof(ticks)) < 0)
         kpod_debug("timer: %m");
-    int64_t now = now_ns();
+    int64_t now = kpod_clock_real_ns();
     if (m->terminating && m->kill_at_ns && now >= m->kill_at_ns) {
         for (size_t i = 0; i < m->n; i++) {
             struct mctr *c = &m->c[i];

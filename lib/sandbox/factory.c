@@ -59,14 +59,6 @@ fpath(const struct kpod_ctx *ctx, const char *leaf)
     return xasprintf("%s/factory/%s", ctx->runroot, leaf);
 }
 
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static const char *
 env_cgroup_parent(void)
 {
@@ -221,7 +213,7 @@ entry_create(struct kpod_ctx *ctx, struct kpod_store *fs, const struct fcfg *c,
     p->name = xasprintf("kpod-factory-%.12s", id); /* entry_destroy knows it too */
     p->ns = xstrdup("default");
     p->state = KPOD_STATE_READY;
-    p->created_ns = now_ns();
+    p->created_ns = kpod_clock_real_ns();
     p->restart_policy = xstrdup("Always");
     p->cgroup = xasprintf("%s/%s", c->cgroup_parent, id);
     p->labels = json_object();

@@ -23,14 +23,6 @@
 
 #define JOB_TICK_MS 200
 
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void
 sleep_ms(long ms)
 {
@@ -137,7 +129,7 @@ observe(struct kpod_ctx *ctx, json_t *job, bool on_failure)
     /* with OnFailure a failure restarts the container in place: each restart counts */
     long long failures = failed + (on_failure ? restarts : 0);
     if (failures > kpod_json_int(job, "failed", 0))
-        kpod_json_set_int(job, "lastFailureTime", now_ns());
+        kpod_json_set_int(job, "lastFailureTime", kpod_clock_real_ns());
     kpod_json_set_int(job, "active", active);
     kpod_json_set_int(job, "succeeded", succeeded);
     kpod_json_set_int(job, "failed", failures);
@@ -169,7 +161,7 @@ finish(json_t *job, const char *status, const char *reason, const char *message)
     kpod_json_set_str(job, "status", status);
     kpod_json_set_str(job, "reason", reason);
     kpod_json_set_str(job, "message", message);
-    kpod_json_set_int(job, "completionTime", now_ns());
+    kpod_json_set_int(job, "completionTime", kpod_clock_real_ns());
 }
 
 /* Makes pods until `want` are active; a pod that cannot be made counts as a failure
@@ -190,7 +182,7 @@ make_pods(struct kpod_ctx *ctx, json_t *job, const struct kpod_manifest *m,
             kpod_warn("job: play pod '%s': %s", name, e->msg);
             kpod_json_set_str(job, "lastError", e->msg);
             kpod_json_set_int(job, "playFailures", kpod_json_int(job, "playFailures", 0) + 1);
-            kpod_json_set_int(job, "lastFailureTime", now_ns());
+            kpod_json_set_int(job, "lastFailureTime", kpod_clock_real_ns());
             kpod_err_free(&e);
             break; /* try again at the next tick, against backoffLimit */
         }
@@ -239,7 +231,7 @@ tick(struct kpod_ctx *ctx, json_t *job, const struct kpod_manifest *m, const str
         finish(job, "Failed", "BackoffLimitExceeded", "the Job has reached the backoff limit");
         return 1;
     }
-    if (deadline > 0 && now_ns() - started >= deadline * 1000000000LL) {
+    if (deadline > 0 && kpod_clock_real_ns() - started >= deadline * 1000000000LL) {
         stop_active(ctx, job);
         finish(job, "Failed", "DeadlineExceeded",
                "the Job was active longer than its activeDeadlineSeconds");
@@ -248,8 +240,8 @@ tick(struct kpod_ctx *ctx, json_t *job, const struct kpod_manifest *m, const str
     long long want = completions - succeeded;
     if (want > parallelism)
         want = parallelism;
-    if (failed > 0 && now_ns() < kpod_json_int(job, "lastFailureTime", 0) +
-                                     failure_delay_ns(o->backoff_ms, failed))
+    if (failed > 0 && kpod_clock_real_ns() < kpod_json_int(job, "lastFailureTime", 0) +
+                                                 failure_delay_ns(o->backoff_ms, failed))
         return 0; /* Kubernetes' delay before a failed pod is replaced */
     make_pods(ctx, job, m, tpl, o, want);
     return 0;
@@ -329,7 +321,7 @@ after_ttl(struct kpod_ctx *ctx, const char *name, long long ttl, struct kpod_err
             kpod_json_int(job, "controllerPid", 0) != (long long)getpid())
             return 0;
         int64_t end = kpod_json_int(job, "completionTime", 0) + ttl * 1000000000LL;
-        if (now_ns() >= end)
+        if (kpod_clock_real_ns() >= end)
             break;
         sleep_ms(JOB_TICK_MS);
     }

@@ -25,14 +25,6 @@ sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 char *
 kpod_job_dir(const struct kpod_ctx *ctx, const char *name)
 {
@@ -173,8 +165,8 @@ new_job(const struct kpod_pod *tpl, const struct kpod_play_opts *o)
         (json_int_t)js->ttl_seconds_after_finished);
     return json_pack("{s:s, s:s, s:o, s:s, s:I, s:i, s:i, s:i, s:i, s:[], s:o}", "name",
                      tpl->owner_name, "namespace", tpl->namespace, "spec", spec, "status",
-                     "Running", "startTime", (json_int_t)now_ns(), "active", 0, "succeeded", 0,
-                     "failed", 0, "nextIndex", 0, "pods", "play", play_json(o));
+                     "Running", "startTime", (json_int_t)kpod_clock_real_ns(), "active", 0,
+                     "succeeded", 0, "failed", 0, "nextIndex", 0, "pods", "play", play_json(o));
 }
 
 /* Makes the Job's directory (refused when it exists) with job.json and the manifest. */

@@ -38,14 +38,6 @@ struct play {
     bool from_factory; /* the sandbox is an adopted warm pool entry (factory.c) */
 };
 
-static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 char *
 kpod_sandbox_run_dir(const struct kpod_ctx *ctx, const char *id)
 {
@@ -114,7 +106,7 @@ pod_identity(struct play *pl)
     p->name = xstrdup(pl->pod->name);
     p->ns = xstrdup(pl->pod->namespace);
     p->state = KPOD_STATE_READY;
-    p->created_ns = now_ns();
+    p->created_ns = kpod_clock_real_ns();
     p->restart_policy = xstrdup(policy_name(pl->pod->restart_policy));
     p->labels = kvlist_json(&pl->pod->labels);
     p->annotations = kvlist_json(&pl->pod->annotations);
@@ -533,7 +525,7 @@ prepare_container(struct play *pl, size_t i, const char *mounts, struct kpod_err
     cs->sidecar = c->sidecar;
     cs->image = xstrdup(pl->image_ids[i]);
     cs->state = KPOD_STATE_READY;
-    cs->created_ns = now_ns();
+    cs->created_ns = kpod_clock_real_ns();
     cs->cgroup = xasprintf("%s/%s", pl->p->cgroup, c->name);
     cs->bundle = xasprintf("%s/ctr/%s/bundle", pl->run_dir, c->name);
     cs->extra = json_pack("{s:s, s:b}", "image_name", c->image, "tty", c->tty);

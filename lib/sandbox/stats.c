@@ -162,14 +162,6 @@ slot_get(struct kpod_stats_sampler *s, const char *cgroup)
     return sl;
 }
 
-static int64_t
-realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Reads a cgroup through its slot, reopening once when the kept files went stale (a cgroup
  * made again by a restart). */
 static int
@@ -202,7 +194,7 @@ sample_one(struct kpod_stats_sampler *s, const char *cgroup, int64_t started_ns,
     struct kpod_cgroup_stats st;
     if (read_cgroup(sl, &st, err) < 0)
         return -1;
-    int64_t now = realtime_ns();
+    int64_t now = kpod_clock_real_ns();
     if (sl->prev.at_ns > 0 && st.cpu_usage_ns < sl->prev.cpu_ns)
         sl->prev.at_ns = 0; /* a new cgroup: start over */
     kpod_stats_compute(&st, &sl->prev, started_ns, now, s->host_mem, ret);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/digest.h"
 #include "util/err.h"
 #include "util/fs.h"
