@@ -23,38 +23,18 @@ handler_fini(struct kpod_monitor_handler *h)
 }
 
 static json_t *
-strv_json(char *const *v)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-static char **
-json_strv(const json_t *a)
-{
-    char **v = xcalloc(1, sizeof(char *));
-    size_t i;
-    json_t *s;
-    json_array_foreach(a, i, s)
-        kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
-    return v;
-}
-
-static json_t *
 handler_json(const struct kpod_monitor_handler *h)
 {
     json_t *o = json_pack("{s:s}", "type", handler_types[h->type]);
     if (h->type == KPOD_MH_EXEC) {
-        json_object_set_new(o, "command", strv_json(h->command));
+        json_object_set_new(o, "command", kpod_json_of_strv(h->command));
         return o;
     }
     kpod_json_set_str(o, "host", h->host);
     kpod_json_set_int(o, "port", h->port);
     kpod_json_set_str(o, "path", h->path);
     if (h->headers != NULL)
-        json_object_set_new(o, "headers", strv_json(h->headers));
+        json_object_set_new(o, "headers", kpod_json_of_strv(h->headers));
     return o;
 }
 
@@ -66,12 +46,12 @@ handler_from_json(const json_t *j, struct kpod_monitor_handler *h)
         if (strcmp(t, handler_types[i]) == 0)
             h->type = (enum kpod_monitor_handler_type)i;
     if (h->type == KPOD_MH_EXEC)
-        h->command = json_strv(json_object_get(j, "command"));
+        h->command = kpod_json_to_strv(json_object_get(j, "command"));
     h->host = xstrdup(kpod_json_str(j, "host"));
     h->port = (int)kpod_json_int(j, "port", 0);
     h->path = xstrdup(kpod_json_str(j, "path"));
     if (json_is_array(json_object_get(j, "headers")))
-        h->headers = json_strv(json_object_get(j, "headers"));
+        h->headers = kpod_json_to_strv(json_object_get(j, "headers"));
 }
 
 static void

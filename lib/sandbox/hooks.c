@@ -100,17 +100,6 @@ applies(const json_t *when, const struct kpod_oci_spec *spec, const char *file,
     return 0;
 }
 
-static char **
-strv_of(const json_t *a)
-{
-    char **v = xcalloc(1, sizeof(char *));
-    size_t i;
-    json_t *s;
-    json_array_foreach(a, i, s)
-        kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
-    return v;
-}
-
 static int
 apply_file(struct kpod_oci_spec *spec, const char *path, struct kpod_err **err)
 {
@@ -131,8 +120,8 @@ apply_file(struct kpod_oci_spec *spec, const char *path, struct kpod_err **err)
     int r = applies(json_object_get(j, "when"), spec, path, err);
     if (r <= 0)
         return r;
-    _cleanup_strv_ char **args = strv_of(json_object_get(hook, "args"));
-    _cleanup_strv_ char **env = strv_of(json_object_get(hook, "env"));
+    _cleanup_strv_ char **args = kpod_json_to_strv(json_object_get(hook, "args"));
+    _cleanup_strv_ char **env = kpod_json_to_strv(json_object_get(hook, "env"));
     int timeout = (int)kpod_json_int(hook, "timeout", 0);
     size_t i;
     json_t *st;

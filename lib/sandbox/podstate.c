@@ -130,15 +130,6 @@ kpod_pod_phase(const struct kpod_pod_state *p)
 }
 
 static json_t *
-strv_json(char **v)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
-static json_t *
 ref_or_object(json_t *j)
 {
     return j != NULL ? json_incref(j) : json_object();
@@ -177,7 +168,7 @@ kpod_pod_state_to_json(const struct kpod_pod_state *p)
     json_object_set_new(j, "labels", ref_or_object(p->labels));
     json_object_set_new(j, "annotations", ref_or_object(p->annotations));
     json_object_set_new(j, "network", p->network ? json_incref(p->network) : json_null());
-    json_object_set_new(j, "mounts", strv_json(p->mounts));
+    json_object_set_new(j, "mounts", kpod_json_of_strv(p->mounts));
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->nctrs; i++)
         json_array_append_new(ctrs, ctr_to_json(&p->ctrs[i]));

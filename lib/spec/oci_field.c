@@ -193,10 +193,7 @@ oci_set_strv(json_t *o, const char *key, char *const *v)
 {
     if (v == NULL)
         return;
-    json_t *a = json_array();
-    for (size_t i = 0; v[i] != NULL; i++)
-        json_array_append_new(a, json_string(v[i]));
-    json_object_set_new(o, key, a);
+    json_object_set_new(o, key, kpod_json_of_strv(v));
 }
 
 void

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/fs.h"
+#include "util/strv.h"
 #include "util/xalloc.h"
 
 json_t *
@@ -81,4 +82,24 @@ void
 kpod_json_set_int(json_t *obj, const char *key, long long val)
 {
     json_object_set_new(obj, key, json_integer(val));
+}
+
+json_t *
+kpod_json_of_strv(char *const *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+char **
+kpod_json_to_strv(const json_t *a)
+{
+    char **v = xcalloc(1, sizeof(char *));
+    size_t i;
+    const json_t *s;
+    json_array_foreach(a, i, s)
+        kpod_strv_push(&v, json_string_value(s) ? json_string_value(s) : "");
+    return v;
 }

@@ -27,3 +27,7 @@ bool kpod_json_bool(const json_t *obj, const char *key, bool fallback);
 /* Setters that take no reference from the caller and skip NULL strings. */
 void kpod_json_set_str(json_t *obj, const char *key, const char *val);
 void kpod_json_set_int(json_t *obj, const char *key, long long val);
+/* A string vector as a JSON array (NULL: an empty array), and back: non-string items become
+ * "" so positions keep their meaning; a missing or non-array value gives an empty vector. */
+json_t *kpod_json_of_strv(char *const *v);
+char **kpod_json_to_strv(const json_t *a);
