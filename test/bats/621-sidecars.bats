@@ -6,10 +6,7 @@
 load helpers
 
 setup() {
-    basic_setup
-    require_root
-    export KPOD_RESTART_BACKOFF_MS=100
-    IMAGE=$KPOD_TEST_REGISTRY/busybox:latest
+    pod_setup
     SHARED=$BATS_TEST_TMPDIR/shared
     mkdir -p "$SHARED"
 }

@@ -5,10 +5,7 @@
 load helpers
 
 setup() {
-    basic_setup
-    require_root
-    export KPOD_RESTART_BACKOFF_MS=100
-    IMAGE=$KPOD_TEST_REGISTRY/busybox:latest
+    pod_setup
     # pulled once: the pods say IfNotPresent, so plays race and measure only the sandbox
     run_kpod pull --tls-verify=false "$IMAGE"
 }

@@ -109,6 +109,14 @@ assert() {
     fi
 }
 
+# The setup of the pod suites: basic_setup, root, a fast restart backoff, the registry's busybox.
+pod_setup() {
+    basic_setup
+    require_root
+    export KPOD_RESTART_BACKOFF_MS=100
+    IMAGE=$KPOD_TEST_REGISTRY/busybox:latest
+}
+
 # random_ports N: the first of N consecutive ports, all free on the host, outside the kernel's
 # ephemeral range (32768-60999), where a client connection could take one at any moment.
 random_ports() {
