@@ -232,7 +232,9 @@ kpod_cmd_health(const struct kpod_ctr_state *c)
         return NULL;
     const json_t *live = json_object_get(probes, "Liveness");
     const json_t *ready = json_object_get(probes, "Readiness");
-    bool live_failing = kpod_json_int(live, "FailingStreak", 0) > 0;
+    /* as podman's health: failures below the threshold do not make it unhealthy yet */
+    bool live_failing = live != NULL && kpod_json_int(live, "FailingStreak", 0) >=
+                                            kpod_json_int(live, "FailureThreshold", 1);
     if (!kpod_json_bool(c->extra, "started", false))
         return "starting";
     if (ready != NULL && !kpod_json_bool(c->extra, "ready", false))

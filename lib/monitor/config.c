@@ -227,6 +227,7 @@ kpod_ctr_status_save(const char *state_dir, const struct kpod_ctr_status *s, str
                               (json_int_t)ps->last_ns, "failures", ps->failures, "failed_ns",
                               (json_int_t)ps->failed_ns);
         kpod_json_set_str(o, "message", ps->message);
+        kpod_json_set_int(o, "threshold", ps->threshold);
         json_object_set_new(j, probe_names[p], o);
     }
     _cleanup_free_ char *path = xasprintf("%s/status.json", state_dir);
@@ -264,6 +265,7 @@ kpod_ctr_status_load(const char *state_dir, struct kpod_ctr_status *ret, struct 
         ps->last_ns = kpod_json_int(o, "last_ns", 0);
         ps->failures = (int)kpod_json_int(o, "failures", 0);
         ps->failed_ns = kpod_json_int(o, "failed_ns", 0);
+        ps->threshold = (int)kpod_json_int(o, "threshold", 1);
         ps->message = xstrdup(kpod_json_str(o, "message"));
     }
     *ret = s;
@@ -296,6 +298,7 @@ kpod_ctr_status_probes_json(const struct kpod_ctr_status *s)
         json_t *o = json_pack("{s:s, s:I, s:i, s:I}", "Result", res, "LastProbeTime",
                               (json_int_t)ps->last_ns, "FailingStreak", ps->failures,
                               "LastFailureTime", (json_int_t)ps->failed_ns);
+        kpod_json_set_int(o, "FailureThreshold", ps->threshold);
         kpod_json_set_str(o, "LastFailureMessage", ps->message);
         json_object_set_new(j, titles[p], o);
     }

@@ -169,6 +169,7 @@ struct kpod_ctr_status {
         int result;        /* 0 not run yet, 1 success, -1 failure */
         int64_t last_ns;   /* when the last result came */
         int failures;      /* failures in a row */
+        int threshold;     /* failureThreshold: failures in a row that count */
         int64_t failed_ns; /* the last failure */
         char *message;     /* its message, or NULL */
     } probes[KPOD_PROBE_KINDS];

@@ -201,6 +201,7 @@ probes_started(const struct pctr *c, int64_t now)
         ps->set = p->h.type != KPOD_MH_NONE;
         ps->result = 0;
         ps->failures = 0;
+        ps->threshold = p->failure;
         pr->successes[k] = 0;
         pr->next_ns[k] = ps->set ? now + (int64_t)p->delay * NS : 0;
     }
