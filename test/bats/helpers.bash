@@ -34,6 +34,21 @@ test_mounts() {
     awk -v d="$BATS_TEST_TMPDIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo
 }
 
+# The live processes whose environment holds this test's KPOD_RUNROOT (bash and bats excluded).
+test_processes() {
+    local e pid
+    for e in $(grep -lzxF "KPOD_RUNROOT=$KPOD_RUNROOT" /proc/[0-9]*/environ 2>/dev/null); do
+        pid=${e#/proc/}
+        pid=${pid%/environ}
+        [ "$pid" = $$ ] && continue
+        case $(cat "/proc/$pid/comm" 2>/dev/null) in
+        bash | bats* | sleep | timeout | grep | "") continue ;;
+        esac
+        [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && continue
+        echo "$pid"
+    done
+}
+
 basic_teardown() {
     local leaked=""
     # The test's warm pool first (its refiller would make entries while the pods go).
@@ -56,6 +71,18 @@ basic_teardown() {
     done
     for cg in /sys/fs/cgroup/*/"$KPOD_CGROUP_PARENT" /sys/fs/cgroup/"$KPOD_CGROUP_PARENT"; do
         [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+    done
+    # Processes kpod started for this test (monitors, infra holders, Job controllers, pool
+    # refillers) inherit its KPOD_RUNROOT: none may outlive the removal of its pods.
+    local pid left
+    for _ in $(seq 20); do
+        left=$(test_processes)
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    for pid in $left; do
+        leaked="$leaked process:$pid($(cat "/proc/$pid/comm" 2>/dev/null))"
+        kill -9 "$pid" 2>/dev/null || true
     done
     if [ -n "$leaked" ] && [ -z "${KPOD_IGNORE_LEAKS:-}" ]; then
         die "resources leaked:$leaked"
