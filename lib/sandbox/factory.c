@@ -626,6 +626,7 @@ kpod_factory_init(struct kpod_ctx *ctx, long long size, const char *network, str
     int n = plock < 0 ? -1 : kpod_store_list(&fs, &ids, err);
     for (int i = (int)size; i < n; i++) {
         _cleanup_lock_ int l = lock_entry(&fs, ids[i], false);
+        (void)l; /* held (when it could be taken) while the entry goes */
         if (entry_destroy(ctx, &fs, ids[i], &ignored) < 0)
             kpod_warn("factory: remove entry %.12s: %s", ids[i], ignored->msg);
         kpod_err_free(&ignored);
@@ -668,6 +669,7 @@ kpod_factory_destroy(struct kpod_ctx *ctx, struct kpod_err **err)
     int rc = kpod_store_list(&fs, &ids, err) < 0 ? -1 : 0;
     for (size_t i = 0; rc == 0 && ids[i] != NULL; i++) {
         _cleanup_lock_ int l = lock_entry(&fs, ids[i], false);
+        (void)l; /* held (when it could be taken) while the entry goes */
         struct kpod_err *e = NULL;
         if (entry_destroy(ctx, &fs, ids[i], &e) < 0) {
             kpod_err_move(err, &e);
