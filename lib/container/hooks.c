@@ -115,19 +115,24 @@ run_one(const struct kpod_oci_hook *h, const char *kind, const char *state, pid_
         close(in[1]);
         return -1;
     }
+    /* The state goes into the pipe before the hook exists: it fits the pipe's buffer (made
+     * large enough), so the write never blocks, and a hook that exits without reading its
+     * stdin cannot kill kpod with SIGPIPE. */
+    size_t len = strlen(state);
+    if (len > 65536)
+        fcntl(in[1], F_SETPIPE_SZ, (int)len);
+    kpod_fs_write_all(in[1], state, len);
+    close(in[1]);
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
-        close(in[0]), close(in[1]), close(errp[0]), close(errp[1]);
+        close(in[0]), close(errp[0]), close(errp[1]);
         return kpod_err_set(err, KPOD_ERR_INTERNAL, e, "%s hook '%s': fork", kind, h->path);
     }
     if (pid == 0)
         hook_child(h, in[0], errp[1], ns_pid);
     close(in[0]);
     close(errp[1]);
-    /* The state is small: it fits the pipe buffer, the write cannot block. */
-    kpod_fs_write_all(in[1], state, strlen(state));
-    close(in[1]);
     char msg[1024];
     int status = hook_wait(pid, errp[0], h->timeout, msg, sizeof(msg));
     close(errp[0]);

@@ -48,10 +48,16 @@ static void __attribute__((noreturn)) infra_main(void)
     }
 }
 
-static void __attribute__((noreturn)) child(const struct kpod_infra_args *a, int out)
+static void __attribute__((noreturn))
+child(const struct kpod_infra_args *a, struct kpod_cgroup *cg, int out)
 {
     if (setsid() < 0)
         fail(out, "setsid");
+    /* Into the pod's cgroup before the holder exists, so that it is never outside it: a kpod
+     * killed at any moment leaves nothing the cgroup's destruction would not kill. */
+    struct kpod_err *e = NULL;
+    if (cg != NULL && kpod_cgroup_enter(cg, getpid(), &e) < 0)
+        fail(out, "enter the pod cgroup");
     if (a->netns_path != NULL) {
         int fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
@@ -95,19 +101,29 @@ kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *r
     struct kpod_infra_args copy = *args;
     copy.helper = helper;
     const struct kpod_infra_args *a = &copy;
+    /* In the pod's cgroup, a leaf of its own (as cgroup v2 wants): counted in the pod's stats,
+     * frozen with it, killed by the cgroup's destruction even when the state is lost. Made here;
+     * the child enters it (and fails if it was removed meanwhile). */
+    struct kpod_cgroup *cg = NULL;
+    if (a->cgroup_path != NULL && (cg = kpod_cgroup_open(a->cgroup_path, true, err)) == NULL)
+        return kpod_err_prefix(err, "infra: cgroup '%s'", a->cgroup_path);
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        kpod_cgroup_free(cg);
         return kpod_err_sys(err, "infra: create pipe");
+    }
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
+        kpod_cgroup_free(cg);
         return kpod_err_sys(err, "infra: fork");
     }
     if (pid == 0) {
         close(fds[0]);
-        child(a, fds[1]);
+        child(a, cg, fds[1]);
     }
+    kpod_cgroup_free(cg);
     close(fds[1]);
     _cleanup_close_ int rfd = fds[0];
     char msg[300] = "";
@@ -122,17 +138,6 @@ kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *r
         return kpod_err_msg(err, "infra: %s", msg + 1);
     pid_t infra = (pid_t)strtol(msg + 1, NULL, 10);
     uint64_t start = kpod_proc_start_time(infra);
-    /* In the pod's cgroup (a leaf of its own, as cgroup v2 wants): counted in the pod's stats,
-     * frozen with it, and killed by the cgroup's destruction even when the state is lost. */
-    if (a->cgroup_path != NULL) {
-        struct kpod_cgroup *cg = kpod_cgroup_open(a->cgroup_path, true, err);
-        if (cg == NULL || kpod_cgroup_enter(cg, infra, err) < 0) {
-            kpod_cgroup_free(cg);
-            kpod_infra_stop(infra, start);
-            return kpod_err_prefix(err, "infra: cgroup '%s'", a->cgroup_path);
-        }
-        kpod_cgroup_free(cg);
-    }
     *ret_pid = infra;
     *ret_start = start;
     return 0;
