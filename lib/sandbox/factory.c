@@ -17,7 +17,6 @@
  * adoption left behind are discarded by the refiller (never by play: it only skips them). */
 #include "sandbox/internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -234,25 +233,6 @@ entry_create(struct kpod_ctx *ctx, struct kpod_store *fs, const struct fcfg *c,
     return rc < 0 ? kpod_err_prefix(err, "factory: make a pool entry") : 0;
 }
 
-/* Kills every process in the network namespace pinned at path (an entry's infra, whose pid
- * its lost state no longer says; it does not run in the pod cgroup). */
-static void
-kill_in_netns(const char *path)
-{
-    struct stat ns;
-    if (stat(path, &ns) < 0)
-        return;
-    _cleanup_closedir_ DIR *d = opendir("/proc");
-    for (struct dirent *de; d != NULL && (de = readdir(d)) != NULL;) {
-        if (de->d_name[0] < '1' || de->d_name[0] > '9')
-            continue;
-        _cleanup_free_ char *p = xasprintf("/proc/%s/ns/net", de->d_name);
-        struct stat st;
-        if (stat(p, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev)
-            kill((pid_t)atoi(de->d_name), SIGKILL);
-    }
-}
-
 /* Removes an entry whose lock the caller holds. */
 static int
 entry_destroy(struct kpod_ctx *ctx, struct kpod_store *fs, const char *id, struct kpod_err **err)
@@ -261,11 +241,10 @@ entry_destroy(struct kpod_ctx *ctx, struct kpod_store *fs, const char *id, struc
     struct kpod_pod_state *p = kpod_store_load(fs, id, &e);
     int rc;
     if (p == NULL) {
-        /* no state (killed before its first save, or lost): what it may hold, by its names */
+        /* no state (killed before its first save, or lost): what it may hold, by its names;
+         * its infra is in its cgroup from birth, so destroying that kills it */
         kpod_err_free(&e);
         _cleanup_free_ char *name = xasprintf("kpod-factory-%.12s", id);
-        _cleanup_free_ char *netns = xasprintf("%s/netns/%s", ctx->runroot, name);
-        kill_in_netns(netns);
         if (kpod_net_cleanup(ctx, id, name, &e) < 0)
             kpod_warn("factory: entry %.12s: %s", id, e->msg);
         kpod_err_free(&e);

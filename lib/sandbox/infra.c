@@ -146,12 +146,5 @@ kpod_infra_start(const struct kpod_infra_args *args, pid_t *ret_pid, uint64_t *r
 void
 kpod_infra_stop(pid_t pid, uint64_t start)
 {
-    if (!kpod_proc_alive(pid, start))
-        return;
-    kill(pid, SIGKILL);
-    /* It is not our child: wait until it is gone (bounded). */
-    for (int i = 0; i < 200 && kpod_proc_alive(pid, start); i++) {
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
+    kpod_proc_stop(pid, start, SIGKILL, 1000);
 }

@@ -23,13 +23,6 @@
 
 #define JOB_TICK_MS 200
 
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- the play options `kpod play` recorded ---- */
 
 /* The play options back from job.json; strings point into j. */
@@ -323,7 +316,7 @@ after_ttl(struct kpod_ctx *ctx, const char *name, long long ttl, struct kpod_err
         int64_t end = kpod_json_int(job, "completionTime", 0) + ttl * 1000000000LL;
         if (kpod_clock_real_ns() >= end)
             break;
-        sleep_ms(JOB_TICK_MS);
+        kpod_clock_sleep_ms(JOB_TICK_MS);
     }
     return kpod_job_remove(ctx, name, NULL, err) < 0 ? -1 : 0;
 }
@@ -352,7 +345,7 @@ kpod_job_run(struct kpod_ctx *ctx, const char *name, struct kpod_err **err)
         r = locked_tick(ctx, name, m, tpl, &jp.o, err);
         if (r != 0)
             break;
-        sleep_ms(JOB_TICK_MS);
+        kpod_clock_sleep_ms(JOB_TICK_MS);
     }
     free(jp.hooks);
     if (r > 0 && !stop_requested && tpl->job->ttl_seconds_after_finished != KPOD_UNSET)

@@ -18,13 +18,6 @@
 
 #define JOB_STOP_WAIT_MS 10000
 
-static void
-sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 char *
 kpod_job_dir(const struct kpod_ctx *ctx, const char *name)
 {
@@ -243,16 +236,8 @@ kpod_job_play(struct kpod_ctx *ctx, const struct kpod_job_args *a, char ***ret_i
 static void
 stop_controller(pid_t pid, uint64_t start)
 {
-    if (pid <= 0 || pid == getpid() || !kpod_proc_alive(pid, start)) /* the TTL: itself */
-        return;
-    kill(pid, SIGTERM);
-    for (int waited = 0; waited < JOB_STOP_WAIT_MS && kpod_proc_alive(pid, start); waited += 20)
-        sleep_ms(20);
-    if (kpod_proc_alive(pid, start)) {
-        kill(pid, SIGKILL);
-        for (int waited = 0; waited < 2000 && kpod_proc_alive(pid, start); waited += 20)
-            sleep_ms(20);
-    }
+    if (pid != getpid()) /* the TTL: the controller removes its own Job */
+        kpod_proc_stop(pid, start, SIGTERM, JOB_STOP_WAIT_MS);
 }
 
 /* The ids of every pod whose owner annotation names owner ("<Kind>/<name>"). */

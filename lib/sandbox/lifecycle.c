@@ -147,13 +147,7 @@ kill_stray_monitors(const char *pod_dir)
 static void
 stop_monitor(struct kpod_pod_state *p)
 {
-    if (!kpod_proc_alive(p->monitor_pid, p->monitor_start))
-        return;
-    kill(p->monitor_pid, SIGKILL);
-    for (int i = 0; i < 200 && kpod_proc_alive(p->monitor_pid, p->monitor_start); i++) {
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
+    kpod_proc_stop(p->monitor_pid, p->monitor_start, SIGKILL, 1000);
 }
 
 /* A frozen pod cannot handle its stop signal: thaw it first. */
@@ -191,12 +185,8 @@ stop_containers(struct kpod_store *s, struct kpod_pod_state *p, int timeout, str
         _cleanup_json_ json_t *req = json_pack("{s:s, s:i}", "op", "stop", "timeout", timeout);
         struct kpod_err *e = NULL;
         _cleanup_json_ json_t *rep = kpod_monitor_call(dir, req, (timeout + 10) * 1000, &e);
-        if (rep != NULL && kpod_json_bool(rep, "ok", false)) {
-            for (int i = 0; i < 400 && kpod_proc_alive(p->monitor_pid, p->monitor_start); i++) {
-                struct timespec ts = {0, 5000000};
-                nanosleep(&ts, NULL);
-            }
-        }
+        if (rep != NULL && kpod_json_bool(rep, "ok", false))
+            kpod_proc_wait_gone(p->monitor_pid, p->monitor_start, 2000);
         kpod_err_free(&e);
     }
     stop_monitor(p);

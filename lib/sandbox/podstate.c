@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -280,4 +281,27 @@ bool
 kpod_proc_alive(pid_t pid, uint64_t start)
 {
     return pid > 0 && kpod_container_proc_alive(pid, start);
+}
+
+bool
+kpod_proc_wait_gone(pid_t pid, uint64_t start, int timeout_ms)
+{
+    for (int waited = 0; kpod_proc_alive(pid, start); waited += 5) {
+        if (waited >= timeout_ms)
+            return false;
+        kpod_clock_sleep_ms(5);
+    }
+    return true;
+}
+
+void
+kpod_proc_stop(pid_t pid, uint64_t start, int sig, int grace_ms)
+{
+    if (!kpod_proc_alive(pid, start))
+        return;
+    kill(pid, sig);
+    if (kpod_proc_wait_gone(pid, start, grace_ms) || sig == SIGKILL)
+        return;
+    kill(pid, SIGKILL);
+    kpod_proc_wait_gone(pid, start, 2000);
 }

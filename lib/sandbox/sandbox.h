@@ -98,6 +98,11 @@ const char *kpod_pod_phase(const struct kpod_pod_state *p);
 uint64_t kpod_proc_start_time(pid_t pid);
 /* True when pid runs and is the same process (start time matches). */
 bool kpod_proc_alive(pid_t pid, uint64_t start);
+/* Waits (polling) until the process is gone; false when it still lives after timeout_ms. */
+bool kpod_proc_wait_gone(pid_t pid, uint64_t start, int timeout_ms);
+/* Sends sig, waits grace_ms for the process to go, then SIGKILL and waits 2 s more. Processes
+ * that are not our children (daemons, holders) are waited for by polling. */
+void kpod_proc_stop(pid_t pid, uint64_t start, int sig, int grace_ms);
 
 /* The store: pods under RUNROOT/pods/<id>/ (pod.json, lock), names in RUNROOT/names/<name>
  * (a file holding the id, created under the global lock RUNROOT/kpod.lock). */

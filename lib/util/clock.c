@@ -21,3 +21,10 @@ kpod_clock_mono_ns(void)
 {
     return ns_of(CLOCK_MONOTONIC);
 }
+
+void
+kpod_clock_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
